@@ -1,0 +1,13 @@
+/** The list of commands; each file registers one command on the program. */
+import type { Command } from 'commander';
+import { register as datasets } from './datasets.ts';
+import { register as synapse } from './synapse.ts';
+import { register as train } from './train.ts';
+import { register as evaluate } from './evaluate.ts';
+import { register as compare } from './compare.ts';
+import { register as exportCmd } from './export.ts';
+import { register as bench } from './bench.ts';
+
+export function registerCommands(program: Command): void {
+  for (const r of [train, evaluate, compare, synapse, exportCmd, bench, datasets]) r(program);
+}

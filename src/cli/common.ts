@@ -1,0 +1,81 @@
+/**
+ * The CLI's shared vocabulary: every command that takes a flag below takes it with the same
+ * meaning, and every command ends its output the same way (a JSON object as the last stdout
+ * line under --json).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKENDS, initBackend, type BackendName } from '../backend.ts';
+import { TclError } from '../errors.ts';
+
+export interface GlobalOptions {
+  backend: BackendName | 'auto';
+  json: boolean;
+  debug: boolean;
+}
+
+/** Parses a non-negative integer flag value, with a one-line error naming the flag. */
+export function intArg(flag: string, min = 0): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} expects an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+/** Parses a finite number flag value. */
+export function numArg(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${flag} expects a number, got '${v}'`);
+    return n;
+  };
+}
+
+/** `--backend`, `--json`, `--debug`: added to every command. */
+export function addGlobalOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices([...BACKENDS, 'auto']).default('auto'))
+    .option('--json', 'print one JSON object as the last line of stdout', false)
+    .option('--debug', 'show stack traces of errors', false);
+}
+
+/** `--dataset`, `--data-dir`, `--split`, `--train-size`, `--test-size`: every command that reads data. */
+export function addDataOptions(cmd: Command, defaults: { split?: string } = {}): Command {
+  return cmd
+    .option('--dataset <name>', 'mnist | fashion-mnist | idx (any directory of the four IDX files, with --data-dir)', 'mnist')
+    .option('--data-dir <dir>', 'directory holding train/t10k IDX files (implies --dataset idx unless --dataset is given)')
+    .addOption(new Option('--split <split>', 'paper: train[0:10000] / train[10000:12000]; standard: train / t10k files').choices(['paper', 'standard']).default(defaults.split ?? 'paper'))
+    .option('--train-size <n>', 'use the first N training examples of the split', intArg('--train-size', 1))
+    .option('--test-size <n>', 'use the first N test examples of the split', intArg('--test-size', 1));
+}
+
+/** `--seed`: the one seed for init, shuffling and beta signs. */
+export function addSeedOption(cmd: Command): Command {
+  return cmd.option('--seed <n>', 'random seed (init, shuffling, beta signs)', intArg('--seed'), 0);
+}
+
+/** Initialises the backend the options ask for and returns its name. */
+export async function backendFrom(opts: { backend?: string }): Promise<BackendName> {
+  const choice = await initBackend((opts.backend ?? 'auto') as BackendName | 'auto');
+  return choice.name;
+}
+
+/**
+ * Prints the command's result: human-readable `lines` to stdout unless --json, then (with --json)
+ * the result as one JSON object on the last line.
+ */
+export function emit(opts: { json?: boolean }, result: object, lines: string[] | (() => string[])): void {
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } else {
+    const text = typeof lines === 'function' ? lines() : lines;
+    for (const l of text) process.stdout.write(l + '\n');
+  }
+}
+
+/** Progress/diagnostic text: stderr, so that stdout stays clean for --json. */
+export function info(msg: string): void {
+  process.stderr.write(msg + '\n');
+}
+
+export { TclError };
