@@ -1,0 +1,72 @@
+/**
+ * Backprop baseline (DESIGN.md §4): the same couplings used as a feed-forward MLP — sigmoid
+ * hidden layers, softmax cross-entropy output — trained with SGD (or Adam). The backward pass
+ * is written out with explicit transposes: tfjs's autodiff of matMul uses transposeA/B, which
+ * takes a ~10x slower path on wasm. A test checks it against tf.grad.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EnergyNetwork } from '../../layers/energy-network.ts';
+import type { Couplings } from '../../network/dynamics.ts';
+import { mlpForward } from '../../network/feedforward.ts';
+import type { BpHyper } from '../preset.ts';
+import { applyDelta, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
+
+/** Gradients of the mean softmax cross-entropy with respect to every W[k], b[k]. */
+export function mlpGradients(c: Couplings, x: tf.Tensor2D, target: tf.Tensor2D): { grads: Delta; logits: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const { acts, logits } = mlpForward(c, x);
+    const B = x.shape[0];
+    const L = c.W.length;
+    const W: tf.Tensor2D[] = new Array(L);
+    const b: tf.Tensor1D[] = new Array(L);
+    let dz = tf.div(tf.sub(tf.softmax(logits), target), B) as tf.Tensor2D;
+    for (let k = L - 1; k >= 0; k--) {
+      W[k] = tf.matMul(tf.transpose(acts[k]) as tf.Tensor2D, dz);
+      b[k] = tf.sum(dz, 0) as tf.Tensor1D;
+      if (k > 0) {
+        const dh = tf.matMul(dz, tf.transpose(c.W[k]) as tf.Tensor2D);
+        const h = acts[k];
+        dz = tf.mul(dh, tf.mul(h, tf.sub(1, h))) as tf.Tensor2D;
+      }
+    }
+    return { grads: { W, b }, logits } as unknown as tf.TensorContainerObject;
+  }) as unknown as { grads: Delta; logits: tf.Tensor2D };
+}
+
+export class BpMethod implements TrainingMethod {
+  readonly name = 'bp' as const;
+  readonly inference = 'feedforward' as const;
+  private adam?: tf.Optimizer[];
+
+  constructor(readonly hyper: BpHyper) {}
+
+  step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
+    const { grads, logits } = timed(ctx.timer, 'update', () => mlpGradients(net.couplings(), batch.x, batch.target));
+    timed(ctx.timer, 'update', () => {
+      if (this.hyper.optimizer === 'sgd') {
+        const delta = tf.tidy(() => ({
+          W: grads.W.map((g, k) => tf.mul(-this.hyper.lr[k], g) as tf.Tensor2D),
+          b: grads.b.map((g, k) => tf.mul(-this.hyper.lr[k], g) as tf.Tensor1D),
+        }));
+        applyDelta(net, delta as Delta);
+      } else {
+        // One Adam per coupling so that each keeps its own learning rate.
+        this.adam ??= this.hyper.lr.map((lr) => tf.train.adam(lr));
+        net.couplingLayers.forEach((l, k) => {
+          this.adam![k].applyGradients([
+            { name: l.kernel.read().name, tensor: grads.W[k] },
+            { name: l.bias.read().name, tensor: grads.b[k] },
+          ]);
+        });
+      }
+      // applyGradients does not dispose the gradients.
+      grads.W.forEach((t) => t.dispose());
+      grads.b.forEach((t) => t.dispose());
+    });
+    return { output: logits };
+  }
+
+  dispose(): void {
+    this.adam?.forEach((o) => o.dispose());
+  }
+}

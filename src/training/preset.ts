@@ -1,0 +1,155 @@
+/**
+ * Model presets: the architecture and every method's hyperparameters in one readable JSON
+ * (models/*.json), as EP research code keeps one dictionary per experiment. The CLI and the
+ * library accept a preset name (file stem in models/) or a path to a JSON file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TclError } from '../errors.ts';
+import type { Schedule } from '../network/config.ts';
+
+export type ProtocolName = 'sawtooth' | 'reversed' | 'triangle';
+
+export interface EpHyper {
+  beta: number;
+  /** Random sign of beta per batch (Scellier's code; removes the O(beta) bias of one-sided EP). */
+  randomSign: boolean;
+  nudgeSteps: number;
+  /** Learning rate per coupling (W_k and b_k share it). */
+  lr: number[];
+}
+
+export interface TclHyper {
+  beta: number;
+  randomSign: boolean;
+  /** Beta levels per ramp, including 0 and beta (9 in the paper). */
+  levels: number;
+  /** Relaxation steps at each beta level. */
+  stepsPerLevel: number;
+  /** Fraction of the cycle the fast ramp takes (0.1: tau_s/tau_f = 9). */
+  fastFraction: number;
+  /** 'authors': each level relaxed from the free state, down ramp reuses the states; 'continuous': each level from the previous one. */
+  cycle: 'authors' | 'continuous';
+  /** 'fixed' thresholds from `theta`, or 'quantile:q' (ours: per batch, the q-quantile of |u| in each group). */
+  deadZone: string;
+  /** Dead-zone thresholds per coupling, in the units of the authors' u (circular FIR convolution / 100). */
+  theta: { W: number[]; b: number[] };
+  lr: number[];
+  /** 'fast' uses the kernel's linearity (filter the postsynaptic trace first); 'faithful' steps every synapse's memory in time. */
+  update: 'fast' | 'faithful';
+  /** The nudging protocol: sawtooth (fast up, slow down) learns; reversed and triangle are the controls. */
+  protocol?: ProtocolName;
+}
+
+export interface BpHyper {
+  lr: number[];
+  optimizer: 'sgd' | 'adam';
+  activation: 'sigmoid';
+}
+
+export interface Preset {
+  name: string;
+  description?: string;
+  layers: number[];
+  eps: number;
+  freeSteps: number;
+  schedule: Schedule;
+  evalMaxSteps: number;
+  initScale: number;
+  batchSize: number;
+  persistent: boolean;
+  ep: EpHyper;
+  tcl: TclHyper;
+  bp: BpHyper;
+}
+
+/** Directory holding the shipped presets. */
+export const MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
+
+export function listPresets(): string[] {
+  return fs
+    .readdirSync(MODELS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/** The paper's MNIST network. */
+export const DEFAULT_PRESET = 'mnist-784-500-10';
+
+/**
+ * Loads a preset by name (`mnist-784-500-10`) or JSON path, validating every field.
+ *
+ *   const p = loadPreset('mnist-784-500-10');  p.tcl.theta.W  // [1.2e-6, 2e-5]
+ */
+export function loadPreset(nameOrPath: string = DEFAULT_PRESET): Preset {
+  const file = nameOrPath.endsWith('.json') || nameOrPath.includes('/') ? nameOrPath : path.join(MODELS_DIR, `${nameOrPath}.json`);
+  if (!fs.existsSync(file)) {
+    throw new TclError(`unknown model preset '${nameOrPath}' (presets: ${listPresets().join(', ')}; or give a path to a JSON file)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new TclError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return validatePreset(raw, file);
+}
+
+function fail(where: string, msg: string): never {
+  throw new TclError(`${where}: ${msg}`);
+}
+
+export function validatePreset(raw: unknown, where = 'preset'): Preset {
+  if (typeof raw !== 'object' || raw === null) fail(where, 'expected a JSON object');
+  const p = raw as Preset;
+  const num = (v: unknown, name: string, min = -Infinity) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) fail(where, `'${name}' must be a number >= ${min}`);
+  };
+  if (!Array.isArray(p.layers) || p.layers.length < 2 || !p.layers.every((n) => Number.isInteger(n) && n > 0)) {
+    fail(where, "'layers' must be a list of at least two positive integers, e.g. [784, 500, 10]");
+  }
+  const L = p.layers.length - 1;
+  num(p.eps, 'eps', 0);
+  num(p.freeSteps, 'freeSteps', 1);
+  num(p.evalMaxSteps, 'evalMaxSteps', 1);
+  num(p.initScale, 'initScale', 0);
+  num(p.batchSize, 'batchSize', 1);
+  if (p.schedule !== 'synchronous' && p.schedule !== 'sequential') fail(where, "'schedule' must be 'synchronous' or 'sequential'");
+  const lrs = (v: unknown, name: string) => {
+    if (!Array.isArray(v) || v.length !== L || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      fail(where, `'${name}' must list ${L} numbers (one per coupling)`);
+    }
+  };
+  if (!p.ep || !p.tcl || !p.bp) fail(where, "needs 'ep', 'tcl' and 'bp' sections");
+  num(p.ep.beta, 'ep.beta');
+  num(p.ep.nudgeSteps, 'ep.nudgeSteps', 1);
+  lrs(p.ep.lr, 'ep.lr');
+  num(p.tcl.beta, 'tcl.beta');
+  num(p.tcl.levels, 'tcl.levels', 2);
+  num(p.tcl.stepsPerLevel, 'tcl.stepsPerLevel', 1);
+  num(p.tcl.fastFraction, 'tcl.fastFraction', 0);
+  if (!(p.tcl.fastFraction > 0 && p.tcl.fastFraction < 1)) fail(where, "'tcl.fastFraction' must lie in (0, 1)");
+  lrs(p.tcl.lr, 'tcl.lr');
+  lrs(p.tcl.theta?.W, 'tcl.theta.W');
+  lrs(p.tcl.theta?.b, 'tcl.theta.b');
+  if (p.tcl.cycle !== 'authors' && p.tcl.cycle !== 'continuous') fail(where, "'tcl.cycle' must be 'authors' or 'continuous'");
+  if (p.tcl.update !== 'fast' && p.tcl.update !== 'faithful') fail(where, "'tcl.update' must be 'fast' or 'faithful'");
+  parseDeadZone(p.tcl.deadZone, where);
+  lrs(p.bp.lr, 'bp.lr');
+  if (p.bp.optimizer !== 'sgd' && p.bp.optimizer !== 'adam') fail(where, "'bp.optimizer' must be 'sgd' or 'adam'");
+  p.persistent = p.persistent ?? true;
+  p.tcl.protocol = p.tcl.protocol ?? 'sawtooth';
+  return p;
+}
+
+export type DeadZoneMode = { kind: 'fixed' } | { kind: 'quantile'; q: number };
+
+/** 'fixed' | 'quantile:0.99'. */
+export function parseDeadZone(s: string, where = 'dead zone'): DeadZoneMode {
+  if (s === 'fixed') return { kind: 'fixed' };
+  const m = /^quantile:(0?\.\d+|1(\.0*)?)$/.exec(s ?? '');
+  if (m) return { kind: 'quantile', q: Number(m[1]) };
+  throw new TclError(`${where}: dead zone must be 'fixed' or 'quantile:Q' with 0 < Q <= 1, got '${s}'`);
+}
