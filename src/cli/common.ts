@@ -42,7 +42,7 @@ export function addGlobalOptions(cmd: Command): Command {
 /** `--dataset`, `--data-dir`, `--split`, `--train-size`, `--test-size`: every command that reads data. */
 export function addDataOptions(cmd: Command, defaults: { split?: string } = {}): Command {
   return cmd
-    .option('--dataset <name>', 'mnist | fashion-mnist | idx (any directory of the four IDX files, with --data-dir)', 'mnist')
+    .option('--dataset <name>', 'mnist (default) | fashion-mnist | idx (any directory of the four IDX files, with --data-dir)')
     .option('--data-dir <dir>', 'directory holding train/t10k IDX files (implies --dataset idx unless --dataset is given)')
     .addOption(new Option('--split <split>', 'paper: train[0:10000] / train[10000:12000]; standard: train / t10k files').choices(['paper', 'standard']).default(defaults.split ?? 'paper'))
     .option('--train-size <n>', 'use the first N training examples of the split', intArg('--train-size', 1))

@@ -16,6 +16,12 @@ registerCommands(program);
 
 const debug = process.argv.includes('--debug');
 
+// `tfjs-tcl … | head` closes stdout early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 function fail(e: unknown): never {
   if (e instanceof CommanderError) {
     // commander has already printed its one-line message (or the help text).

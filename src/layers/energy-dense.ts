@@ -46,7 +46,7 @@ export class EnergyDense extends tf.layers.Layer {
   constructor(args: EnergyDenseArgs) {
     const base: EnergyDenseArgs = { ...args };
     if (args.inputDim != null && args.inputShape == null && args.batchInputShape == null) base.inputShape = [args.inputDim];
-    super(base as tf.serialization.ConfigDict);
+    super(base as unknown as tf.serialization.ConfigDict);
     this.units = args.units;
     this.initScale = args.initScale ?? 0.5;
     this.seed = args.seed;

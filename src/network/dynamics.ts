@@ -35,13 +35,18 @@ export type Beta = number | tf.Tensor1D;
 
 export const rho = (s: tf.Tensor): tf.Tensor => tf.clipByValue(s, 0, 1);
 
+/** tf.tidy for a function returning a structure of tensors (arrays, objects) that TypeScript's TensorContainer type does not describe. */
+export function tidy<T>(f: () => T): T {
+  return tf.tidy(f as unknown as () => tf.TensorContainer) as unknown as T;
+}
+
 /** Computes the input drive and the transposes once per batch; dispose with `disposePrepared`. */
 export function prepare(c: Couplings, x: tf.Tensor2D): Prepared {
-  return tf.tidy(() => {
+  return tidy(() => {
     const inputDrive = tf.add(tf.matMul(rho(x) as tf.Tensor2D, c.W[0]), c.b[0]) as tf.Tensor2D;
     const Wt = c.W.map((w, k) => (k === 0 ? null : (tf.transpose(w) as tf.Tensor2D)));
-    return { W: c.W, b: c.b, Wt, inputDrive } as Prepared;
-  }) as Prepared;
+    return { W: c.W, b: c.b, Wt, inputDrive };
+  });
 }
 
 export function disposePrepared(p: Prepared): void {

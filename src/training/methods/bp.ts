@@ -54,8 +54,8 @@ export class BpMethod implements TrainingMethod {
         this.adam ??= this.hyper.lr.map((lr) => tf.train.adam(lr));
         net.couplingLayers.forEach((l, k) => {
           this.adam![k].applyGradients([
-            { name: l.kernel.read().name, tensor: grads.W[k] },
-            { name: l.bias.read().name, tensor: grads.b[k] },
+            { name: (l.kernel.read() as tf.Variable).name, tensor: grads.W[k] },
+            { name: (l.bias.read() as tf.Variable).name, tensor: grads.b[k] },
           ]);
         });
       }

@@ -69,6 +69,14 @@ function relaxCycle(net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHy
   }
 }
 
+/** Runs f in a tidy scope and returns its result's values (the tensor is disposed). */
+function download(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
+}
+
 function deadZoneSum(u: Float32Array, G: number, P: number, theta: number, w: Float32Array, out: Float32Array): number {
   let passed = 0;
   for (let j = 0; j < G; j++) {
@@ -127,8 +135,8 @@ function inputWeightsFast(
   const B = x.shape[0];
   const n0 = x.shape[1];
   const G = maps.grid;
-  const D = tf.tidy(() => tf.matMul(toU, dH)).dataSync() as Float32Array; // [G, B, n1]
-  const xs = tf.tidy(() => tf.clipByValue(x, 0, 1)).dataSync() as Float32Array; // [B, n0]
+  const D = download(() => tf.matMul(toU, dH)); // [G, B, n1]
+  const xs = download(() => tf.clipByValue(x, 0, 1)); // [B, n0]
   // Rows whose input is 0 in every example have u = 0 exactly.
   const rows: number[] = [];
   for (let i = 0; i < n0; i++) {
@@ -153,9 +161,8 @@ function inputWeightsFast(
       const src = Math.floor((rng ? rng.next() : Math.random()) * nR);
       sample.set(xT.subarray(src * B, src * B + B), r * B);
     }
-    const u = tf.tidy(() => tf.matMul(tf.tensor2d(sample, [pick, B]), tf.tensor2d(D, [G, B * n1]).reshape([G, B, n1]).transpose([1, 0, 2]).reshape([B, G * n1])));
-    th = absQuantile(u.dataSync() as Float32Array, theta.q, rng);
-    u.dispose();
+    const u = download(() => tf.matMul(tf.tensor2d(sample, [pick, B]), tf.tensor3d(D, [G, B, n1]).transpose([1, 0, 2]).reshape([B, G * n1])));
+    th = absQuantile(u, theta.q, rng);
   }
   // Bound per column (j, h): with x ∈ [0,1], u ∈ [Σ_b D⁻/B, Σ_b D⁺/B].
   const colJ: number[] = [];
@@ -185,9 +192,7 @@ function inputWeightsFast(
       const h = colH[c0 + a];
       for (let b = 0; b < B; b++) Dact[b * nc + a] = D[(j * B + b) * n1 + h];
     }
-    const U = tf.tidy(() => tf.matMul(xTt, tf.tensor2d(Dact, [B, nc])));
-    const u = U.dataSync() as Float32Array;
-    U.dispose();
+    const u = download(() => tf.matMul(xTt, tf.tensor2d(Dact, [B, nc])));
     for (let r = 0; r < nR; r++) {
       const rowOff = rows[r] * n1;
       const uOff = r * nc;
@@ -201,6 +206,7 @@ function inputWeightsFast(
     }
   }
   xTt.dispose();
+  if (process.env.TCL_DEBUG) console.error('nR', nR, 'nAct', colJ.length, 'computed', nR * colJ.length, 'passed', passed, (passed / (nR * colJ.length)).toFixed(3));
   return { sum, passed, theta: th };
 }
 
@@ -211,9 +217,7 @@ function steppedSynapses(sig: tf.Tensor2D, maps: CycleMaps, theta: number, memor
   const P = sig.shape[1];
   const K = maps.kernel;
   const depth = K.length - 1;
-  const onGrid = tf.tidy(() => tf.matMul(tf.tensor2d(maps.interp, [G, S]), sig)); // absolute signal s(t_j), [G, P]
-  const s = onGrid.dataSync() as Float32Array;
-  onGrid.dispose();
+  const s = download(() => tf.matMul(tf.tensor2d(maps.interp, [G, S]), sig)); // absolute signal s(t_j), [G, P]
   // Adapted to the cycle: before time m = shift the synapse remembers s_{m−1}, …, s_{m−depth} (circularly).
   const mem: Float32Array[] = [];
   for (let d = 1; d <= depth; d++) {
@@ -242,7 +246,7 @@ function steppedSynapses(sig: tf.Tensor2D, maps: CycleMaps, theta: number, memor
   if (memory) {
     const flat = new Float32Array(depth * P);
     mem.forEach((m, d) => flat.set(m, d * P));
-    memory.write(tf.tensor(flat, memory.shape));
+    memory.write(tf.tensor(flat, memory.shape as number[]));
   }
   return { sum, passed };
 }
@@ -301,7 +305,7 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
             if (adaptive !== null) th = quantileOfU(sigB, toU, adaptive, opts.rng);
             ({ sum, passed } = steppedSynapses(sigB, maps, th, layer.biasMemory));
           } else {
-            const u = tf.tidy(() => tf.matMul(toU, relativeSignals(tf.unstack(sigB)))).dataSync() as Float32Array;
+            const u = download(() => tf.matMul(toU, relativeSignals(tf.unstack(sigB))));
             if (adaptive !== null) th = absQuantile(u, adaptive, opts.rng);
             sum = new Float32Array(nOut);
             passed = deadZoneSum(u, maps.grid, nOut, th, maps.weights, sum);
@@ -328,12 +332,7 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
           ({ sum, passed } = r);
           th = r.theta;
         } else {
-          const u = tf.tidy(() => {
-            const sig = tf.stack(states.map((st) => hebbianMean(st[k - 1], st[k]))) as tf.Tensor3D;
-            return tf.matMul(toU, relativeSignals(tf.unstack(sig)));
-          });
-          const ud = u.dataSync() as Float32Array;
-          u.dispose();
+          const ud = download(() => tf.matMul(toU, relativeSignals(states.map((st) => hebbianMean(st[k - 1], st[k])))));
           if (adaptive !== null) th = absQuantile(ud, adaptive, opts.rng);
           sum = new Float32Array(nIn * nOut);
           passed = deadZoneSum(ud, maps.grid, nIn * nOut, th, maps.weights, sum);
@@ -358,10 +357,7 @@ function hebbianMean(pre: tf.Tensor2D, post: tf.Tensor2D): tf.Tensor2D {
 }
 
 function quantileOfU(sig: tf.Tensor2D, toU: tf.Tensor2D, q: number, rng?: Rng): number {
-  const u = tf.tidy(() => tf.matMul(toU, relativeSignals(tf.unstack(sig))));
-  const v = absQuantile(u.dataSync() as Float32Array, q, rng);
-  u.dispose();
-  return v;
+  return absQuantile(download(() => tf.matMul(toU, relativeSignals(tf.unstack(sig)))), q, rng);
 }
 
 export class TclMethod implements TrainingMethod {

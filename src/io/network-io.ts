@@ -1,0 +1,112 @@
+/**
+ * Saving and loading energy-based networks: the tfjs layout (model.json + weights.bin, every
+ * trainable weight and every synapse-memory variable) and a `weights.safetensors` export that
+ * numpy/PyTorch/JAX code can read (W1…WL as [fan_in, fan_out], W1 connecting the input; b1…bL).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { TclError } from '../errors.ts';
+import { EnergyNetwork, energyNetwork } from '../layers/energy-network.ts';
+import { fileSystem, loadLayersModelFromFile, MODEL_JSON } from './file-handler.ts';
+import { readSafetensors, writeSafetensors, type SafeTensors } from './safetensors.ts';
+
+export const SAFETENSORS_FILE = 'weights.safetensors';
+
+/** What a saved model says about how it was trained (strings, as safetensors metadata must be). */
+export type TrainingInfo = Partial<Record<'method' | 'dataset' | 'split' | 'test_error' | 'epochs' | 'seed' | 'preset', string>>;
+
+/** The safetensors tensors and metadata of a network. */
+export function networkTensors(net: EnergyNetwork, info: TrainingInfo = {}): { tensors: SafeTensors; metadata: Record<string, string> } {
+  const tensors: SafeTensors = {};
+  net.couplingLayers.forEach((l, k) => {
+    const W = l.kernel.read();
+    const b = l.bias.read();
+    tensors[`W${k + 1}`] = { dtype: 'F32', shape: W.shape, data: W.dataSync() as Float32Array };
+    tensors[`b${k + 1}`] = { dtype: 'F32', shape: b.shape, data: b.dataSync() as Float32Array };
+  });
+  const r = net.relaxation;
+  const metadata: Record<string, string> = {
+    format: 'tfjs-tcl',
+    layers: net.sizes.join(','),
+    activation: r.inference === 'feedforward' ? 'sigmoid' : 'hard_sigmoid',
+    inference: r.inference,
+    eps: String(r.eps),
+    free_steps: String(r.freeSteps),
+    eval_max_steps: String(r.evalMaxSteps),
+    schedule: r.schedule,
+  };
+  for (const [k, v] of Object.entries(info)) if (v != null) metadata[k] = v;
+  return { tensors, metadata };
+}
+
+/**
+ * Saves `net` into `dir`: model.json + weights.bin (tfjs) and weights.safetensors, each file
+ * written atomically. `info` goes into model.json's userDefinedMetadata and the safetensors metadata.
+ *
+ *   await saveNetwork(net, 'runs/tcl', { method: 'tcl', dataset: 'mnist' });
+ */
+export async function saveNetwork(net: EnergyNetwork, dir: string, info: TrainingInfo = {}): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const { tensors, metadata } = networkTensors(net, info);
+  await writeSafetensors(path.join(dir, SAFETENSORS_FILE), tensors, metadata);
+  net.setUserDefinedMetadata({ tfjsTcl: info });
+  await net.save(fileSystem(dir));
+}
+
+/** Builds a network from a safetensors file written by `saveNetwork` (or by anyone with the same names). */
+export async function loadNetworkFromSafetensors(file: string): Promise<EnergyNetwork> {
+  const { tensors, metadata } = await readSafetensors(file);
+  const layers = (metadata.layers ?? '').split(',').map(Number);
+  if (layers.length < 2 || layers.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new TclError(`${file}: metadata 'layers' is missing or invalid (expected e.g. "784,500,10")`);
+  }
+  const schedule = metadata.schedule === 'sequential' ? 'sequential' : 'synchronous';
+  const net = energyNetwork({
+    layers,
+    eps: Number(metadata.eps ?? 0.5),
+    freeSteps: Number(metadata.free_steps ?? 20),
+    evalMaxSteps: Number(metadata.eval_max_steps ?? 200),
+    schedule,
+    inference: metadata.inference === 'feedforward' ? 'feedforward' : 'relaxation',
+  });
+  net.build([null, layers[0]]);
+  net.couplingLayers.forEach((l, k) => {
+    for (const [name, v, shape] of [
+      [`W${k + 1}`, l.kernel, [layers[k], layers[k + 1]]],
+      [`b${k + 1}`, l.bias, [layers[k + 1]]],
+    ] as const) {
+      const t = tensors[name];
+      if (!t) throw new TclError(`${file}: tensor '${name}' is missing`);
+      if (t.shape.join(',') !== shape.join(',')) {
+        throw new TclError(`${file}: tensor '${name}' has shape [${t.shape}] but layers ${layers.join('-')} need [${shape}]`);
+      }
+      v.write(tf.tensor(t.data, [...shape]));
+    }
+  });
+  return net;
+}
+
+/**
+ * Loads a network saved by `saveNetwork`: a directory (model.json), a model.json path, or a
+ * .safetensors file.
+ */
+export async function loadNetwork(pathOrDir: string): Promise<{ net: EnergyNetwork; info: TrainingInfo }> {
+  if (!fs.existsSync(pathOrDir)) throw new TclError(`${pathOrDir}: no such model file or directory`);
+  if (pathOrDir.endsWith('.safetensors')) {
+    const net = await loadNetworkFromSafetensors(pathOrDir);
+    const { metadata } = await readSafetensors(pathOrDir);
+    return { net, info: metadata as TrainingInfo };
+  }
+  const isDir = fs.statSync(pathOrDir).isDirectory();
+  if (isDir && !fs.existsSync(path.join(pathOrDir, MODEL_JSON)) && fs.existsSync(path.join(pathOrDir, SAFETENSORS_FILE))) {
+    return loadNetwork(path.join(pathOrDir, SAFETENSORS_FILE));
+  }
+  const model = await loadLayersModelFromFile(pathOrDir);
+  if (!(model instanceof EnergyNetwork)) {
+    model.dispose();
+    throw new TclError(`${pathOrDir}: not a tfjs-tcl energy network (model class '${model.getClassName()}')`);
+  }
+  const meta = model.getUserDefinedMetadata() as { tfjsTcl?: TrainingInfo } | undefined;
+  return { net: model, info: meta?.tfjsTcl ?? {} };
+}
