@@ -1,8 +1,79 @@
 import type { Command } from 'commander';
-import { addGlobalOptions, TclError } from './common.ts';
+import { Option } from 'commander';
+import { trainNetwork, type TrainSummary } from '../training/train.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, intArg } from './common.ts';
+import { progressBar } from './progress.ts';
+
+/** `--protocol`, `--tcl-update`, `--dead-zone`, `--cycle`: TCL's knobs, shared by train and compare. */
+export function addTclOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--protocol <p>', 'TCL nudging protocol: sawtooth (fast up, slow down) | reversed | triangle').choices(['sawtooth', 'reversed', 'triangle']))
+    .addOption(new Option('--tcl-update <mode>', "TCL synapse update: fast (kernel linearity) | faithful (each synapse's memory stepped in time)").choices(['fast', 'faithful']))
+    .option('--dead-zone <mode>', "TCL dead zone: fixed (the paper's thresholds) | quantile:Q (ours: per-batch Q-quantile of |u|)")
+    .addOption(new Option('--cycle <c>', "TCL cycle: authors (levels relaxed from the free state) | continuous").choices(['authors', 'continuous']));
+}
+
+export function formatSummary(s: TrainSummary): string[] {
+  const pct = (v: number | null) => (v == null || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(2)}%`);
+  return [
+    `${s.method.toUpperCase()}${s.protocol && s.protocol !== 'sawtooth' ? ` (${s.protocol})` : ''} on ${s.dataset} (${s.splitDescription}), ${s.layers.join('-')}, backend ${s.backend}`,
+    ...s.metrics.map((m) => `  epoch ${m.epoch}: test error ${pct(m.testError)}, running train error ${pct(m.trainErrorRunning)}${m.trainError != null ? `, train error ${pct(m.trainError)}` : ''}, ${m.seconds.toFixed(1)} s (${Math.round(m.examplesPerSecond)} examples/s)`),
+    `test error ${pct(s.testError)} after ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}${s.interrupted ? ' (interrupted; resume with --resume ' + s.out + ')' : ''}`,
+    ...(s.out ? [`model and metrics in ${s.out}`] : []),
+  ];
+}
 
 export function register(program: Command): void {
-  addGlobalOptions(program.command('train').description('(not built yet)')).action(() => {
-    throw new TclError("'train' is not built yet");
+  const cmd = program
+    .command('train')
+    .description('train an energy-based network with TCL, EP or backprop')
+    .addOption(new Option('--method <m>', 'training method').choices(['tcl', 'ep', 'bp']).default('tcl'))
+    .option('--model <preset>', 'model preset name (models/*.json) or path to a preset JSON', 'mnist-784-500-10')
+    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 1)
+    .option('--batch-size <n>', 'batch size (default: the preset’s, 20)', intArg('--batch-size', 1))
+    .option('--out <dir>', 'directory for the saved model, metrics.json and checkpoints')
+    .option('--resume <dir>', 'continue the run checkpointed in DIR')
+    .option('--eval-train', 'also measure the error on the whole training set after each epoch', false);
+  addDataOptions(cmd);
+  addSeedOption(cmd);
+  addTclOptions(cmd);
+  addGlobalOptions(cmd).action(async (opts) => {
+    const backend = await backendFrom(opts);
+    let stop = false;
+    const onSigint = () => {
+      if (stop) process.exit(130);
+      stop = true;
+      info('\ninterrupt: finishing this batch and writing a checkpoint (Ctrl-C again to abort)');
+    };
+    process.on('SIGINT', onSigint);
+    const bar = progressBar(`${opts.method.toUpperCase()} (${backend})`, opts.epochs);
+    try {
+      const { summary } = await trainNetwork({
+        method: opts.method,
+        model: opts.model,
+        dataset: opts.dataset,
+        dataDir: opts.dataDir,
+        split: opts.split,
+        trainSize: opts.trainSize,
+        testSize: opts.testSize,
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        seed: opts.seed,
+        protocol: opts.protocol,
+        tclUpdate: opts.tclUpdate,
+        deadZone: opts.deadZone,
+        cycle: opts.cycle,
+        out: opts.out,
+        resume: opts.resume,
+        evalTrain: opts.evalTrain,
+        onBatch: (p) => bar.update(p.epoch, p.batch, p.batches, p.runningError),
+        shouldStop: () => stop,
+      });
+      bar.stop();
+      emit(opts, summary, () => formatSummary(summary));
+    } finally {
+      bar.stop();
+      process.off('SIGINT', onSigint);
+    }
   });
 }

@@ -1,0 +1,245 @@
+/**
+ * Library entry for a whole training run: data, network from a preset, the chosen method in
+ * the one loop, checkpoints (atomic) and the summary the CLI prints.
+ *
+ *   const { net, summary } = await trainNetwork({ method: 'tcl', epochs: 1, trainSize: 2000 });
+ *   console.log(summary.testError);
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset, type Dataset, type DatasetOptions } from '../data/index.ts';
+import { TclError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { loadNetwork, saveNetwork } from '../io/network-io.ts';
+import { EnergyNetwork, energyNetwork } from '../layers/energy-network.ts';
+import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
+import { BpMethod } from './methods/bp.ts';
+import { EpMethod } from './methods/ep.ts';
+import { TclMethod } from './methods/tcl.ts';
+import { loadPreset, parseDeadZone, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
+import type { MethodName, TrainingMethod } from './types.ts';
+
+export interface TrainConfig extends DatasetOptions {
+  method: MethodName;
+  /** Preset name, JSON path, or a preset object (default: the paper's MNIST network). */
+  model?: string | Preset;
+  epochs?: number;
+  batchSize?: number;
+  seed?: number;
+  /** TCL nudging protocol (sawtooth learns; reversed and triangle are controls). */
+  protocol?: ProtocolName;
+  /** TCL overrides. */
+  tclUpdate?: TclHyper['update'];
+  deadZone?: string;
+  cycle?: TclHyper['cycle'];
+  /** Directory for the model, metrics.json and checkpoints. */
+  out?: string;
+  /** Continue a run from its checkpoint directory. */
+  resume?: string;
+  /** Also compute the error on the whole training set after each epoch. */
+  evalTrain?: boolean;
+  /** Preloaded data (skips loading). */
+  data?: Dataset;
+  onBatch?: (p: { epoch: number; batch: number; batches: number; runningError: number }) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Polled after every batch: return true to stop (a resumable checkpoint is written when `out` is set). */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainSummary {
+  method: MethodName;
+  protocol?: ProtocolName;
+  dataset: string;
+  split: string;
+  splitDescription: string;
+  backend: string;
+  model: string;
+  layers: number[];
+  epochs: number;
+  trainSize: number;
+  testSize: number;
+  trainError: number | null;
+  trainErrorRunning: number;
+  testError: number;
+  secondsPerEpoch: number;
+  examplesPerSecond: number;
+  seed: number;
+  interrupted: boolean;
+  out: string | null;
+  metrics: EpochMetrics[];
+}
+
+const STATE_FILE = 'trainer-state.json';
+const PARTICLES_FILE = 'particles.bin';
+const METRICS_FILE = 'metrics.json';
+
+export function makeMethod(name: MethodName, preset: Preset): TrainingMethod {
+  switch (name) {
+    case 'ep':
+      return new EpMethod(preset.ep);
+    case 'bp':
+      return new BpMethod(preset.bp);
+    case 'tcl':
+      return new TclMethod(preset.tcl);
+    default:
+      throw new TclError(`unknown method '${name as string}' (expected tcl, ep or bp)`);
+  }
+}
+
+/** The preset with the config's overrides applied. */
+export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle'>): Preset {
+  const base = typeof cfg.model === 'object' ? cfg.model : loadPreset(cfg.model);
+  const p: Preset = structuredClone(base);
+  if (cfg.batchSize != null) p.batchSize = cfg.batchSize;
+  if (cfg.protocol) p.tcl.protocol = cfg.protocol;
+  if (cfg.tclUpdate) p.tcl.update = cfg.tclUpdate;
+  if (cfg.cycle) p.tcl.cycle = cfg.cycle;
+  if (cfg.deadZone) {
+    parseDeadZone(cfg.deadZone);
+    p.tcl.deadZone = cfg.deadZone;
+  }
+  return p;
+}
+
+interface SavedState {
+  version: 1;
+  method: MethodName;
+  preset: Preset;
+  seed: number;
+  epochs: number;
+  data: { dataset: string; split: string; trainSize: number; testSize: number; dataDir?: string };
+  loop: LoopState;
+  hasParticles: boolean;
+}
+
+async function writeCheckpoint(dir: string, net: EnergyNetwork, loop: TrainingLoop, saved: Omit<SavedState, 'loop' | 'hasParticles'>, info: Record<string, string>) {
+  await saveNetwork(net, dir, info);
+  if (loop.particles) {
+    const total = loop.particles.reduce((a, p) => a + p.length, 0);
+    const buf = new Float32Array(total);
+    let o = 0;
+    for (const p of loop.particles) {
+      buf.set(p, o);
+      o += p.length;
+    }
+    await writeFileAtomic(path.join(dir, PARTICLES_FILE), new Uint8Array(buf.buffer));
+  }
+  const state: SavedState = { ...saved, loop: loop.state, hasParticles: !!loop.particles };
+  await writeFileAtomic(path.join(dir, STATE_FILE), JSON.stringify(state));
+  await writeFileAtomic(path.join(dir, METRICS_FILE), JSON.stringify({ method: saved.method, epochs: loop.state.metrics }, null, 2));
+}
+
+/** Trains a network with TCL, EP or BP; see `TrainConfig`. */
+export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwork; summary: TrainSummary }> {
+  let resumeState: SavedState | undefined;
+  if (cfg.resume) {
+    const f = path.join(cfg.resume, STATE_FILE);
+    if (!fs.existsSync(f)) throw new TclError(`${cfg.resume}: no ${STATE_FILE} here, not a training checkpoint`);
+    resumeState = JSON.parse(fs.readFileSync(f, 'utf8')) as SavedState;
+    if (resumeState.method !== cfg.method) throw new TclError(`${cfg.resume}: checkpoint was trained with ${resumeState.method}, not ${cfg.method}`);
+  }
+  const preset = resumeState?.preset ?? resolvePreset(cfg);
+  const seed = resumeState?.seed ?? cfg.seed ?? 0;
+  const epochs = cfg.epochs ?? resumeState?.epochs ?? 1;
+  const dataOpts: DatasetOptions = resumeState
+    ? { dataset: resumeState.data.dataset, split: resumeState.data.split as DatasetOptions['split'], trainSize: resumeState.data.trainSize, testSize: resumeState.data.testSize, dataDir: resumeState.data.dataDir }
+    : { dataset: cfg.dataset, dataDir: cfg.dataDir, split: cfg.split ?? 'paper', trainSize: cfg.trainSize, testSize: cfg.testSize };
+  const data = cfg.data ?? (await loadDataset(dataOpts));
+  const method = makeMethod(cfg.method, preset);
+  let net: EnergyNetwork;
+  let particles: Float32Array[] | null = null;
+  if (resumeState && cfg.resume) {
+    net = (await loadNetwork(cfg.resume)).net;
+    if (resumeState.hasParticles) {
+      const raw = fs.readFileSync(path.join(cfg.resume, PARTICLES_FILE));
+      const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      particles = [];
+      let o = 0;
+      for (const nk of net.sizes.slice(1)) {
+        particles.push(all.slice(o, o + data.train.n * nk));
+        o += data.train.n * nk;
+      }
+      if (o !== all.length) throw new TclError(`${cfg.resume}/${PARTICLES_FILE}: size does not match the model and data (${all.length} vs ${o} values)`);
+    }
+  } else {
+    net = energyNetwork({
+      layers: preset.layers,
+      eps: preset.eps,
+      freeSteps: preset.freeSteps,
+      schedule: preset.schedule,
+      evalMaxSteps: preset.evalMaxSteps,
+      initScale: preset.initScale,
+      seed,
+    });
+    net.build([null, preset.layers[0]]);
+  }
+  const loop = new TrainingLoop(
+    net,
+    data,
+    method,
+    { epochs, batchSize: preset.batchSize, seed, persistent: preset.persistent, evalTrain: cfg.evalTrain, onBatch: cfg.onBatch, shouldStop: cfg.shouldStop },
+    resumeState ? { state: resumeState.loop, particles } : undefined,
+  );
+  const saved = {
+    version: 1 as const,
+    method: cfg.method,
+    preset,
+    seed,
+    epochs,
+    data: { dataset: data.name, split: data.split, trainSize: data.train.n, testSize: data.test.n, dataDir: dataOpts.dataDir },
+  };
+  const out = cfg.out ?? cfg.resume ?? null;
+  const info = () => ({
+    method: cfg.method,
+    dataset: data.name,
+    split: data.split,
+    test_error: String(loop.state.metrics.at(-1)?.testError ?? ''),
+    epochs: String(loop.state.epoch),
+    seed: String(seed),
+    preset: preset.name,
+    ...(cfg.method === 'tcl' ? { protocol: preset.tcl.protocol ?? 'sawtooth' } : {}),
+  });
+  loop.opts.onEpoch = async (m) => {
+    cfg.onEpoch?.(m);
+    if (out) await writeCheckpoint(out, net, loop, saved, info());
+  };
+  let finished: boolean;
+  try {
+    finished = await loop.run();
+  } catch (e) {
+    if (e instanceof TclError && /diverged/.test(e.message) && out) {
+      const good = loop.state.metrics.length;
+      throw new TclError(`${e.message}; ${good ? `the last good checkpoint (epoch ${good}) is in ${out}` : 'no checkpoint was written'}`);
+    }
+    throw e;
+  } finally {
+    method.dispose?.();
+  }
+  if (!finished && out && loop.state.batchIndex > 0) await writeCheckpoint(out, net, loop, saved, info());
+  const ms = loop.state.metrics;
+  const last = ms.at(-1);
+  const summary: TrainSummary = {
+    method: cfg.method,
+    protocol: cfg.method === 'tcl' ? preset.tcl.protocol : undefined,
+    dataset: data.name,
+    split: data.split,
+    splitDescription: data.description,
+    backend: tf.getBackend(),
+    model: preset.name,
+    layers: net.sizes,
+    epochs: loop.state.epoch,
+    trainSize: data.train.n,
+    testSize: data.test.n,
+    trainError: last?.trainError ?? null,
+    trainErrorRunning: last?.trainErrorRunning ?? NaN,
+    testError: last?.testError ?? NaN,
+    secondsPerEpoch: ms.length ? ms.reduce((a, m) => a + m.seconds, 0) / ms.length : NaN,
+    examplesPerSecond: ms.length ? ms.reduce((a, m) => a + m.examplesPerSecond, 0) / ms.length : NaN,
+    seed,
+    interrupted: !finished,
+    out,
+    metrics: ms,
+  };
+  return { net, summary };
+}
