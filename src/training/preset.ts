@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { TclError } from '../errors.ts';
 import type { Schedule } from '../network/config.ts';
 
-export type ProtocolName = 'sawtooth' | 'reversed' | 'triangle';
+import type { ProtocolName } from '../synapse/protocols.ts';
+export type { ProtocolName };
 
 export interface EpHyper {
   beta: number;

@@ -6,21 +6,8 @@
  * `toU` (G × states): u = toU · signal_per_state. The trapezoid weights carry the authors'
  * factors: Δp = lr/β · 0.5 · 10000 · trapz(g(u), t)  (trapz step 1/G, half weight at both ends).
  */
-import type { ProtocolName } from '../preset.ts';
-
-// TEMPORARY until src/synapse lands: same definitions as DESIGN.md §3.
-function firKernel(): Float32Array {
-  return Float32Array.from({ length: 10 }, (_, k) => Math.sin((2 * Math.PI * k) / 10) / 3);
-}
-function cycleSamples(protocol: ProtocolName, levels: number, fastFraction = 0.1) {
-  const up = protocol === 'sawtooth' ? fastFraction : protocol === 'reversed' ? 1 - fastFraction : 0.5;
-  const L = levels - 1;
-  const times: number[] = [];
-  const betaRel: number[] = [];
-  for (let i = 0; i <= L; i++) { times.push((up * i) / L); betaRel.push(i / L); }
-  for (let k = 1; k <= L; k++) { times.push(up + ((1 - up) * k) / L); betaRel.push((L - k) / L); }
-  return { times, betaRel };
-}
+import { firKernel } from '../../synapse/kernels.ts';
+import { cycleSamples, type ProtocolName } from '../../synapse/protocols.ts';
 
 export interface CycleMaps {
   /** Relative beta (0..1) of each distinct relaxed state; state 0 is the free state. */
