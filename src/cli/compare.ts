@@ -1,8 +1,110 @@
+import path from 'node:path';
 import type { Command } from 'commander';
-import { addGlobalOptions, TclError } from './common.ts';
+import { InvalidArgumentError } from 'commander';
+import { defaultRuns, runComparison } from '../report/compare.ts';
+import { resultTable, textTable, writeReport } from '../report/report.ts';
+import { METHODS, type MethodName } from '../training/types.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, intArg } from './common.ts';
+import { progressBar, type Progress } from './progress.ts';
+
+function methodList(v: string): MethodName[] {
+  const ms = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of ms) if (!METHODS.includes(m as MethodName)) throw new InvalidArgumentError(`unknown method '${m}' (expected a comma list of ${METHODS.join(', ')})`);
+  return ms as MethodName[];
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+}
 
 export function register(program: Command): void {
-  addGlobalOptions(program.command('compare').description('(not built yet)')).action(() => {
-    throw new TclError("'compare' is not built yet");
+  const cmd = program
+    .command('compare')
+    .description('train TCL, EP and BP on the same data, seed and budget; print a table and write a report (what `npm start` runs)')
+    .option('--methods <list>', 'comma list of methods', methodList, ['tcl', 'ep', 'bp'] as MethodName[])
+    .option('--epochs <n>', 'epochs per method', intArg('--epochs', 1), 3)
+    .option('--full', 'standard split: all 60k training images, 10k test images (default: the paper split, 10k/2k)', false)
+    .option('--controls', 'add TCL with the reversed sawtooth (the asymmetry is what learns)', false)
+    .option('--model <preset>', 'model preset name or JSON path', 'mnist-784-500-10')
+    .option('--dead-zone <mode>', "TCL dead zone: fixed | quantile:Q")
+    .option('--out <dir>', 'report directory (default runs/<timestamp>)');
+  addDataOptions(cmd);
+  addSeedOption(cmd);
+  addGlobalOptions(cmd).action(async (opts) => {
+    const backend = await backendFrom(opts);
+    const startedAt = new Date();
+    const out = opts.out ?? path.join('runs', timestamp(startedAt));
+    const split = opts.full ? 'standard' : opts.split;
+    const runs = defaultRuns(opts.methods, opts.controls);
+    info(`comparing ${runs.map((r) => r.label).join(', ')} on ${opts.dataDir ?? opts.dataset ?? 'mnist'} (${split} split), ${opts.epochs} epoch(s) each, backend ${backend}; report in ${out}`);
+    let stop = false;
+    const onSigint = () => {
+      if (stop) process.exit(130);
+      stop = true;
+      info('\ninterrupt: finishing this batch, writing the report so far (Ctrl-C again to abort)');
+    };
+    process.on('SIGINT', onSigint);
+    let bar: Progress | undefined;
+    try {
+      const result = await runComparison({
+        runs,
+        epochs: opts.epochs,
+        seed: opts.seed,
+        model: opts.model,
+        deadZone: opts.deadZone,
+        out,
+        dataset: opts.dataset,
+        dataDir: opts.dataDir,
+        split,
+        trainSize: opts.trainSize,
+        testSize: opts.testSize,
+        onRunStart: (run, i) => {
+          bar = progressBar(`[${i + 1}/${runs.length}] ${run.label.padEnd(4)}`, opts.epochs);
+        },
+        onBatch: (_run, p) => bar?.update(p.epoch, p.batch, p.batches, p.runningError),
+        onRunEnd: () => bar?.stop(),
+        shouldStop: () => stop,
+      });
+      const command = ['tfjs-tcl', ...process.argv.slice(2)].join(' ');
+      const elapsed = (Date.now() - startedAt.getTime()) / 1000;
+      const files = await writeReport(out, result, { command, backend, startedAt, seconds: elapsed });
+      const table = resultTable(result, backend);
+      emit(
+        opts,
+        {
+          dataset: result.dataset,
+          split: result.split,
+          trainSize: result.trainSize,
+          testSize: result.testSize,
+          backend,
+          epochs: opts.epochs,
+          seconds: elapsed,
+          out,
+          files,
+          results: result.runs.map((r) => ({
+            label: r.label,
+            method: r.method,
+            protocol: r.protocol ?? null,
+            testError: r.summary.testError,
+            trainErrorRunning: r.summary.trainErrorRunning,
+            epochs: r.summary.epochs,
+            secondsPerEpoch: r.summary.secondsPerEpoch,
+            examplesPerSecond: r.summary.examplesPerSecond,
+            testErrorPerEpoch: r.summary.metrics.map((m) => m.testError),
+            model: r.modelDir,
+          })),
+        },
+        () => [
+          '',
+          `${result.dataset}, ${result.splitDescription} — ${opts.epochs} epoch(s), seed ${opts.seed}`,
+          textTable(table),
+          '',
+          `report: ${path.join(out, 'report.md')} (plots: learning-curves.png, time-to-accuracy.png; models in ${path.join(out, 'models')})`,
+        ],
+      );
+    } finally {
+      bar?.stop();
+      process.off('SIGINT', onSigint);
+    }
   });
 }

@@ -1,0 +1,135 @@
+/**
+ * The comparison report: report.md (table, how it was produced), results.json, and plots
+ * (test error vs epoch; test error vs training time) as SVG and PNG.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { writeFileAtomic } from '../io/atomic.ts';
+import type { CompareResult } from './compare.ts';
+import { lineChart, writeChart } from './plot.ts';
+
+export interface ReportContext {
+  command: string;
+  backend: string;
+  startedAt: Date;
+  seconds: number;
+}
+
+const pct = (v: number | null | undefined) => (v == null || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(2)}%`);
+
+function versions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const v = (name: string) => {
+    try {
+      return (require(`${name}/package.json`) as { version: string }).version;
+    } catch {
+      return 'absent';
+    }
+  };
+  return {
+    'tfjs-tcl': (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    node: process.version,
+    '@tensorflow/tfjs': v('@tensorflow/tfjs'),
+    '@tensorflow/tfjs-backend-wasm': v('@tensorflow/tfjs-backend-wasm'),
+  };
+}
+
+/** One row per run, as printed by the CLI and written to report.md. */
+export function resultTable(r: CompareResult, backend: string): string[][] {
+  const head = ['method', 'test error', 'train error (running)', 'epochs', 's / epoch', 'examples / s', 'backend'];
+  const rows = r.runs.map((x) => [
+    x.label,
+    pct(x.summary.testError),
+    pct(x.summary.trainError ?? x.summary.trainErrorRunning),
+    String(x.summary.epochs),
+    x.summary.secondsPerEpoch.toFixed(1),
+    String(Math.round(x.summary.examplesPerSecond)),
+    backend,
+  ]);
+  return [head, ...rows];
+}
+
+export function markdownTable(rows: string[][]): string {
+  const [head, ...body] = rows;
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function textTable(rows: string[][]): string {
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  ')).join('\n');
+}
+
+/** Writes report.md, results.json and the plots into `dir`; returns the files written. */
+export async function writeReport(dir: string, r: CompareResult, ctx: ReportContext): Promise<string[]> {
+  fs.mkdirSync(dir, { recursive: true });
+  const curves = lineChart({
+    title: `Test error per epoch — ${r.dataset}, ${r.splitDescription}`,
+    xLabel: 'epoch',
+    yLabel: 'test error (%)',
+    series: r.runs.map((x) => ({ name: x.label, points: x.summary.metrics.map((m) => [m.epoch, 100 * m.testError] as [number, number]) })),
+  });
+  const tta = lineChart({
+    title: 'Time to accuracy',
+    xLabel: 'training time (s, cumulative, evaluation excluded)',
+    yLabel: 'test error (%)',
+    series: r.runs.map((x) => {
+      let t = 0;
+      return { name: x.label, points: x.summary.metrics.map((m) => [(t += m.seconds), 100 * m.testError] as [number, number]) };
+    }),
+    logX: true,
+  });
+  await writeChart(path.join(dir, 'learning-curves'), curves);
+  await writeChart(path.join(dir, 'time-to-accuracy'), tta);
+  const vers = versions();
+  const results = {
+    dataset: r.dataset,
+    split: r.split,
+    splitDescription: r.splitDescription,
+    trainSize: r.trainSize,
+    testSize: r.testSize,
+    backend: ctx.backend,
+    command: ctx.command,
+    startedAt: ctx.startedAt.toISOString(),
+    seconds: ctx.seconds,
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 2 ** 30) },
+    versions: vers,
+    runs: r.runs.map((x) => ({ ...x.summary, label: x.label, protocol: x.protocol ?? null, preset: x.summary.model, model: path.relative(dir, x.modelDir), out: undefined })),
+  };
+  await writeFileAtomic(path.join(dir, 'results.json'), JSON.stringify(results, null, 2));
+  const md = [
+    `# TCL vs EP vs BP — ${r.dataset}`,
+    '',
+    `Trained on ${r.trainSize} examples, tested on ${r.testSize} (${r.split} split: ${r.splitDescription}), same architecture, seed and epochs for every method.`,
+    '',
+    markdownTable(resultTable(r, ctx.backend)),
+    '',
+    '![test error per epoch](learning-curves.png)',
+    '',
+    '![time to accuracy](time-to-accuracy.png)',
+    '',
+    '## Per epoch',
+    '',
+    markdownTable([
+      ['method', 'epoch', 'test error', 'running train error', 'seconds', 'eval relaxation steps'],
+      ...r.runs.flatMap((x) => x.summary.metrics.map((m) => [x.label, String(m.epoch), pct(m.testError), pct(m.trainErrorRunning), m.seconds.toFixed(1), String(m.evalRelaxationSteps)])),
+    ]),
+    '',
+    '## How this was produced',
+    '',
+    '```',
+    ctx.command,
+    '```',
+    '',
+    `Started ${ctx.startedAt.toISOString()}, took ${ctx.seconds.toFixed(0)} s. Backend: ${ctx.backend}. ` +
+      `Machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGB} GiB.`,
+    '',
+    Object.entries(vers).map(([k, v]) => `- ${k} ${v}`).join('\n'),
+    '',
+    'Models (tfjs `model.json` + `weights.bin`, and `weights.safetensors`) are in `models/`; `results.json` has every number above.',
+    '',
+  ].join('\n');
+  await writeFileAtomic(path.join(dir, 'report.md'), md);
+  return ['report.md', 'results.json', 'learning-curves.svg', 'learning-curves.png', 'time-to-accuracy.svg', 'time-to-accuracy.png'].map((f) => path.join(dir, f));
+}
