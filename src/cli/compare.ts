@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { defaultRuns, runComparison } from '../report/compare.ts';
-import { resultTable, textTable, writeReport } from '../report/report.ts';
 import { METHODS, type MethodName } from '../training/types.ts';
 import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, intArg } from './common.ts';
 import { progressBar, type Progress } from './progress.ts';
@@ -32,6 +31,8 @@ export function register(program: Command): void {
   addSeedOption(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
+    // The report pulls in the plotting stack (vega, resvg): loaded only when a report is written.
+    const { resultTable, textTable, writeReport } = await import('../report/report.ts');
     const startedAt = new Date();
     const out = opts.out ?? path.join('runs', timestamp(startedAt));
     const split = opts.full ? 'standard' : opts.split;

@@ -13,7 +13,8 @@ import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { TclError } from '../errors.ts';
-import { writeFileAtomic, writeIdxImages, writeIdxLabels } from './idx.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { writeIdxImages, writeIdxLabels } from './idx.ts';
 
 const NUM_CLASSES = 10;
 const SIDE = 28;

@@ -12,6 +12,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { TclError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 
 /** Magic of an idx3 file of unsigned bytes (type 0x08, 3 dimensions). */
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -186,22 +187,6 @@ export function encodeIdxLabels(labels: IdxLabels): Buffer {
   buf.writeUInt32BE(labels.n, 4);
   buf.set(labels.labels, LABELS_HEADER_BYTES);
   return buf;
-}
-
-/**
- * Writes `data` to `file` via a temporary file in the same directory and a rename, so that
- * readers (and a second process converting the same cache) never see a half-written file.
- */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    await fsp.writeFile(tmp, data);
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw new TclError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
 }
 
 export interface WriteIdxOptions {

@@ -23,7 +23,6 @@ export {
   encodeIdxLabels,
   writeIdxImages,
   writeIdxLabels,
-  writeFileAtomic,
   IDX_IMAGES_MAGIC,
   IDX_LABELS_MAGIC,
   type IdxImages,
