@@ -13,6 +13,7 @@ import { TclError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { loadNetwork, saveNetwork } from '../io/network-io.ts';
 import { EnergyNetwork, energyNetwork } from '../layers/energy-network.ts';
+import { evaluate } from './evaluate.ts';
 import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
 import { BpMethod } from './methods/bp.ts';
 import { EpMethod } from './methods/ep.ts';
@@ -219,6 +220,8 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   if (!finished && out && loop.state.batchIndex > 0) await writeCheckpoint(out, net, loop, saved, info());
   const ms = loop.state.metrics;
   const last = ms.at(-1);
+  // The final model's error on the whole training set, once (per epoch only with evalTrain).
+  const trainError = last ? (last.trainError ?? evaluate(net, data.train).error) : null;
   const summary: TrainSummary = {
     method: cfg.method,
     protocol: cfg.method === 'tcl' ? preset.tcl.protocol : undefined,
@@ -231,7 +234,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     epochs: loop.state.epoch,
     trainSize: data.train.n,
     testSize: data.test.n,
-    trainError: last?.trainError ?? null,
+    trainError,
     trainErrorRunning: last?.trainErrorRunning ?? NaN,
     testError: last?.testError ?? NaN,
     secondsPerEpoch: ms.length ? ms.reduce((a, m) => a + m.seconds, 0) / ms.length : NaN,
