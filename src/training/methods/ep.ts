@@ -8,6 +8,8 @@
  * with β = ±0.5 (random sign per batch). States are in [0,1], so ρ(s) = s.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelsForBackend } from '../../perf/engine.ts';
+import { epStepFused } from '../../perf/fused-ep.ts';
 import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '../../network/dynamics.ts';
 import type { EpHyper } from '../preset.ts';
@@ -63,10 +65,17 @@ export function epUpdate(
 export class EpMethod implements TrainingMethod {
   readonly name = 'ep' as const;
   readonly inference = 'relaxation' as const;
-  constructor(readonly hyper: EpHyper) {}
+  /** `fused: false` forces the plain tfjs path (the fused wasm kernels are used on the wasm backend). */
+  constructor(readonly hyper: EpHyper, readonly opts: { fused?: boolean } = {}) {}
 
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
     const beta = this.hyper.randomSign ? this.hyper.beta * ctx.rng.sign() : this.hyper.beta;
+    const kern = this.opts.fused === false ? null : kernelsForBackend();
+    if (kern) {
+      // Same update, relaxation and weight update fused on the wasm heap (src/perf/fused-ep.ts).
+      const free = epStepFused(kern, net, batch, beta, this.hyper, ctx.timer);
+      return { output: free[free.length - 1], free };
+    }
     const { delta, free } = epUpdate(net, batch, beta, this.hyper, ctx);
     timed(ctx.timer, 'update', () => applyDelta(net, delta));
     return { output: free[free.length - 1], free };

@@ -1,0 +1,118 @@
+/**
+ * The wasm kernels of kernels.as, instantiated on the tfjs wasm backend's own heap so that they
+ * read and update tensors in place (no copies between tfjs and the kernels). Only available when
+ * the active backend is 'wasm'; `kernelsForBackend()` returns null elsewhere and callers take the
+ * plain tfjs path.
+ *
+ * The tfjs internals used (pinned @tensorflow/tfjs-backend-wasm 4.22.0): `backend.wasm.asm.memory`,
+ * `backend.wasm._malloc/_free`, `backend.dataIdMap.get(dataId).{memoryOffset, refCount}`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
+
+export interface KernelExports {
+  gemmAcc(C: number, ldc: number, A: number, sam: number, sak: number, B: number, ldb: number, M: number, K: number, N: number, alpha: number): void;
+  gemmDot(C: number, ldc: number, A: number, lda: number, Bt: number, ldbt: number, M: number, K: number, N: number, alpha: number): void;
+  broadcastRows(dst: number, row: number, M: number, N: number): void;
+  copy(dst: number, src: number, n: number): void;
+  sub(dst: number, a: number, b: number, n: number): void;
+  relaxUpdate(next: number, s: number, t: number, n: number, eps: number, nudge: number): void;
+  addColumnSums(dst: number, A: number, M: number, N: number, alpha: number): void;
+  tclInputWeights(...args: number[]): void;
+}
+
+interface WasmModuleLike {
+  asm: { memory: WebAssembly.Memory };
+  _malloc(n: number): number;
+  _free(p: number): void;
+}
+interface WasmBackendLike {
+  wasm: WasmModuleLike;
+  dataIdMap: { get(id: object): { memoryOffset: number; refCount: number } | undefined };
+}
+
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<object, Kernels>();
+
+/** The kernels bound to the current tfjs wasm backend, or null when the backend is not wasm (or `TFJS_TCL_FUSED=0`). */
+export function kernelsForBackend(): Kernels | null {
+  if (tf.getBackend() !== 'wasm' || process.env.TFJS_TCL_FUSED === '0') return null;
+  const be = tf.backend() as unknown as WasmBackendLike;
+  if (!be.wasm?.asm?.memory || typeof be.wasm._malloc !== 'function' || !be.dataIdMap) return null;
+  let k = instances.get(be);
+  if (!k) {
+    compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    const inst = new WebAssembly.Instance(compiled, { env: { memory: be.wasm.asm.memory, abort: () => { throw new Error('kernel abort'); } } });
+    k = new Kernels(be, inst.exports as unknown as KernelExports);
+    instances.set(be, k);
+  }
+  return k;
+}
+
+export class Kernels {
+  constructor(private readonly be: WasmBackendLike, readonly k: KernelExports) {}
+
+  /** Byte offset of a float32 tensor's data in the heap. */
+  ptr(t: tf.Tensor): number {
+    if (t.dtype !== 'float32') throw new Error(`kernels: float32 tensor expected, got ${t.dtype}`);
+    const d = this.be.dataIdMap.get(t.dataId);
+    if (!d) throw new Error('kernels: tensor is not on the wasm backend');
+    return d.memoryOffset;
+  }
+
+  /** Makes the variable's data its own (no other tensor shares it) so that it can be updated in place; returns its offset. */
+  ownedPtr(v: tf.Variable): number {
+    const d = this.be.dataIdMap.get(v.dataId);
+    if (!d) throw new Error('kernels: variable is not on the wasm backend');
+    if (d.refCount > 1) tf.tidy(() => v.assign(tf.mul(v, 1)));
+    return this.ptr(v);
+  }
+
+  /** A float32 view of heap memory (create it after any allocation: the heap may have grown). */
+  view(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.be.wasm.asm.memory.buffer, ptr, n);
+  }
+
+  i32view(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.be.wasm.asm.memory.buffer, ptr, n);
+  }
+
+  /** Allocates `n` floats (16-byte aligned) on the heap; release with `free`. */
+  malloc(n: number): number {
+    const p = this.be.wasm._malloc(Math.max(1, n) * 4 + 16);
+    return p;
+  }
+
+  free(p: number): void {
+    this.be.wasm._free(p);
+  }
+
+  /** A tensor holding a copy of `n` floats at `ptr`. */
+  tensor2d(ptr: number, rows: number, cols: number): tf.Tensor2D {
+    return tf.tensor2d(this.view(ptr, rows * cols).slice(), [rows, cols]);
+  }
+}
+
+/** Heap buffers allocated for one computation; `alloc` is bump-style, `release` frees them all. */
+export class Scratch {
+  private ptrs: number[] = [];
+  constructor(readonly kern: Kernels) {}
+
+  alloc(n: number): number {
+    const raw = this.kern.malloc(n);
+    this.ptrs.push(raw);
+    return (raw + 15) & ~15;
+  }
+
+  /** Allocates and fills from a JS array. */
+  from(values: ArrayLike<number>, int = false): number {
+    const p = this.alloc(values.length);
+    (int ? this.kern.i32view(p, values.length) : this.kern.view(p, values.length)).set(values);
+    return p;
+  }
+
+  release(): void {
+    for (const p of this.ptrs) this.kern.free(p);
+    this.ptrs = [];
+  }
+}

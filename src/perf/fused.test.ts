@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.ts';
+import { loadDataset } from '../data/index.ts';
+import { energyNetwork, type EnergyNetwork } from '../layers/energy-network.ts';
+import { prepare, disposePrepared, relax, zeroStates } from '../network/dynamics.ts';
+import { epUpdate } from '../training/methods/ep.ts';
+import { loadPreset } from '../training/preset.ts';
+import { applyDelta } from '../training/types.ts';
+import { kernelsForBackend, type Kernels } from './engine.ts';
+import { epStepFused } from './fused-ep.ts';
+import { FusedBatch } from './fused-relax.ts';
+
+// The fused wasm kernels against the plain tfjs path on the same batch: equal up to float rounding.
+let kern: Kernels;
+let x: tf.Tensor2D;
+let target: tf.Tensor2D;
+const paper = loadPreset('mnist-784-500-10');
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  kern = kernelsForBackend() as Kernels;
+  const data = await loadDataset({ split: 'paper', trainSize: 20, testSize: 1 });
+  x = tf.tensor2d(data.train.images, [20, 784]);
+  target = tf.oneHot(tf.tensor1d(Array.from(data.train.labels), 'int32'), 10).toFloat() as tf.Tensor2D;
+});
+
+const maxAbsDiff = (a: tf.Tensor[], b: tf.Tensor[]) => Math.max(...a.map((t, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(t, b[i]))).dataSync()[0])));
+
+function twinNets(layers: number[]): [EnergyNetwork, EnergyNetwork] {
+  const make = () => {
+    const n = energyNetwork({ layers, seed: 3, initScale: 0.5 });
+    n.build([null, layers[0]]);
+    return n;
+  };
+  return [make(), make()];
+}
+
+describe('fused wasm kernels agree with the plain tfjs path', () => {
+  it('is available on the wasm backend', () => {
+    expect(kern).toBeTruthy();
+  });
+
+  for (const layers of [[784, 500, 10], [784, 64, 32, 10]]) {
+    for (const schedule of ['synchronous', 'sequential'] as const) {
+      it(`relaxation (${layers.join('-')}, ${schedule}): free and nudged phases within 1e-5`, () => {
+        const [net] = twinNets(layers);
+        const t = layers.at(-1) === 10 ? target : tf.zeros([20, layers.at(-1)!]) as tf.Tensor2D;
+        const p = prepare(net.couplings(), x);
+        const free = relax(p, zeroStates(layers, 20), 20, { eps: 0.5, schedule });
+        const nudged = relax(p, free, 4, { eps: 0.5, beta: -0.5, target: t, schedule });
+        disposePrepared(p);
+        const fb = new FusedBatch(kern, net.couplings(), x, t, layers);
+        const f = fb.statesFrom(undefined);
+        const n = fb.newStates();
+        fb.relax(f, f, 20, 0.5, 0, schedule);
+        fb.relax(f, n, 4, 0.5, -1, schedule);
+        const [ff, nn] = [fb.tensors(f), fb.tensors(n)];
+        fb.dispose();
+        expect(maxAbsDiff(ff, free)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(nn, nudged)).toBeLessThan(1e-5);
+        // The nudge moved the output: the comparison is not between two unmoved states.
+        expect(maxAbsDiff([nudged.at(-1)!], [free.at(-1)!])).toBeGreaterThan(1e-3);
+        tf.dispose([...free, ...nudged, ...ff, ...nn]);
+      });
+    }
+  }
+
+  it('EP step: weights after a fused step equal epUpdate + applyDelta (relative 1e-4), from persistent particles', () => {
+    const [a, b] = twinNets([784, 500, 10]);
+    const init = [tf.randomUniform([20, 500], 0, 1, 'float32', 1), tf.randomUniform([20, 10], 0, 1, 'float32', 2)] as tf.Tensor2D[];
+    const params = (n: EnergyNetwork) => [...n.couplings().W, ...n.couplings().b];
+    const w0 = params(a).map((w) => w.clone());
+    const { delta, free } = epUpdate(a, { x, target, init }, -0.5, paper.ep);
+    applyDelta(a, delta);
+    const freeFused = epStepFused(kern, b, { x, target, init }, -0.5, paper.ep);
+    expect(maxAbsDiff(freeFused, free)).toBeLessThan(1e-5);
+    const wa = params(a);
+    const wb = params(b);
+    wa.forEach((w, i) => {
+      const change = tf.tidy(() => tf.max(tf.abs(tf.sub(w, w0[i]))).dataSync()[0]);
+      expect(change).toBeGreaterThan(0);
+      expect(maxAbsDiff([wb[i]], [w])).toBeLessThan(1e-4 * change + 1e-7);
+    });
+    tf.dispose([...init, ...free, ...freeFused, ...w0]);
+  });
+
+  it('an in-place update does not change a clone taken before it', () => {
+    const [net] = twinNets([784, 500, 10]);
+    const before = (net.couplingLayers[0].kernel.read() as tf.Tensor).clone();
+    const copy = before.dataSync().slice();
+    const free = epStepFused(kern, net, { x, target }, 0.5, paper.ep);
+    expect(Array.from(before.dataSync().slice(0, 1000))).toEqual(Array.from(copy.slice(0, 1000)));
+    tf.dispose([before, ...free]);
+  });
+});
