@@ -38,7 +38,7 @@ function versions(): Record<string, string> {
 
 /** One row per run, as printed by the CLI and written to report.md. */
 export function resultTable(r: CompareResult, backend: string): string[][] {
-  const head = ['method', 'test error', 'train error (running)', 'epochs', 's / epoch', 'examples / s', 'backend'];
+  const head = ['method', 'test error', 'train error', 'epochs', 's / epoch', 'examples / s', 'backend'];
   const rows = r.runs.map((x) => [
     x.label,
     pct(x.summary.testError),
