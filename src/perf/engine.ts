@@ -5,7 +5,7 @@
  * plain tfjs path.
  *
  * The tfjs internals used (pinned @tensorflow/tfjs-backend-wasm 4.22.0): `backend.wasm.asm.memory`,
- * `backend.wasm._malloc/_free`, `backend.dataIdMap.get(dataId).{memoryOffset, refCount}`.
+ * `backend.wasm._malloc/_free`, `backend.makeOutput`, `backend.dataIdMap.get(dataId).memoryOffset`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
@@ -28,7 +28,8 @@ interface WasmModuleLike {
 }
 interface WasmBackendLike {
   wasm: WasmModuleLike;
-  dataIdMap: { get(id: object): { memoryOffset: number; refCount: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -60,11 +61,18 @@ export class Kernels {
     return d.memoryOffset;
   }
 
-  /** Makes the variable's data its own (no other tensor shares it) so that it can be updated in place; returns its offset. */
-  ownedPtr(v: tf.Variable): number {
-    const d = this.be.dataIdMap.get(v.dataId);
-    if (!d) throw new Error('kernels: variable is not on the wasm backend');
-    if (d.refCount > 1) tf.tidy(() => v.assign(tf.mul(v, 1)));
+  /**
+   * Gives the variable fresh data (a copy) to update in place, and returns its offset. Fresh, not
+   * just unshared: XNNPACK caches packed weights by tensor id, so a matMul after an in-place change
+   * of the same tensor would use the stale packing (measured: wrong test errors after an epoch).
+   */
+  freshPtr(v: tf.Variable): number {
+    const n = v.size;
+    const info = this.be.makeOutput(v.shape, 'float32');
+    this.k.copy(this.be.dataIdMap.get(info.dataId)!.memoryOffset, this.ptr(v), n);
+    const t = tf.engine().makeTensorFromTensorInfo(info);
+    v.assign(t);
+    t.dispose();
     return this.ptr(v);
   }
 

@@ -19,10 +19,10 @@ export function epStepFused(kern: Kernels, net: EnergyNetwork, batch: Batch, bet
   const { eps, freeSteps, schedule } = net.relaxation;
   const sizes = net.sizes;
   const layers = net.couplingLayers;
-  // In-place updates need data no other tensor shares.
+  // In-place updates need fresh data (see Kernels.freshPtr).
   layers.forEach((l) => {
-    kern.ownedPtr(l.kernel.read() as tf.Variable);
-    kern.ownedPtr(l.bias.read() as tf.Variable);
+    kern.freshPtr(l.kernel.read() as tf.Variable);
+    kern.freshPtr(l.bias.read() as tf.Variable);
   });
   const fb = new FusedBatch(kern, net.couplings(), batch.x, batch.target, sizes);
   try {

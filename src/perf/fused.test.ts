@@ -5,11 +5,14 @@ import { loadDataset } from '../data/index.ts';
 import { energyNetwork, type EnergyNetwork } from '../layers/energy-network.ts';
 import { prepare, disposePrepared, relax, zeroStates } from '../network/dynamics.ts';
 import { epUpdate } from '../training/methods/ep.ts';
+import { tclUpdate } from '../training/methods/tcl.ts';
+import { cycleMaps } from '../training/methods/tcl-cycle.ts';
 import { loadPreset } from '../training/preset.ts';
 import { applyDelta } from '../training/types.ts';
 import { kernelsForBackend, type Kernels } from './engine.ts';
 import { epStepFused } from './fused-ep.ts';
 import { FusedBatch } from './fused-relax.ts';
+import { setKernelThreads } from './threads.ts';
 
 // The fused wasm kernels against the plain tfjs path on the same batch: equal up to float rounding.
 let kern: Kernels;
@@ -93,4 +96,46 @@ describe('fused wasm kernels agree with the plain tfjs path', () => {
     expect(Array.from(before.dataSync().slice(0, 1000))).toEqual(Array.from(copy.slice(0, 1000)));
     tf.dispose([before, ...free]);
   });
+
+  it('after an in-place update tfjs sees the new weights (no stale XNNPACK packing of the old tensor)', () => {
+    const [a, b] = twinNets([784, 500, 10]);
+    tf.dispose(a.predict(x) as tf.Tensor); // packs W_0 for XNNPACK
+    tf.dispose(epStepFused(kern, a, { x, target }, 0.5, paper.ep));
+    b.setWeights(a.getWeights().map((w) => tf.add(w, 0)));
+    const pa = a.predict(x) as tf.Tensor;
+    const pb = b.predict(x) as tf.Tensor;
+    expect(maxAbsDiff([pa], [pb])).toBe(0);
+    tf.dispose([pa, pb]);
+  });
+
+  for (const threads of [1, 2]) {
+    it(`TCL fast update (${threads} thread${threads > 1 ? 's' : ''}): the fused kernel equals the plain tfjs computation (relative 1e-4), bounds skip only what the dead zone removes`, () => {
+      setKernelThreads(threads);
+      const [net] = twinNets([784, 500, 10]);
+      const hyper = { ...paper.tcl, lr: [1, 1] };
+      const plain = tclUpdate(net, { x, target }, 0.5, hyper, { fused: false });
+      const fused = tclUpdate(net, { x, target }, 0.5, hyper);
+      const scale = Math.max(...plain.delta.W.map((w) => tf.tidy(() => tf.max(tf.abs(w)).dataSync()[0])));
+      expect(scale).toBeGreaterThan(0);
+      // A u within float rounding of θ may pass on one side and not the other: such a flip moves its
+      // weight by w_j·θ·lr/β (≤ 50 · 1.2e-6 · 2 here). Everything else agrees to rounding.
+      const flip = 1.01 * Math.max(...cycleMaps('sawtooth', 9, 0.1, 'authors').weights) * (hyper.theta.W[0] / 0.5);
+      tf.tidy(() => {
+        const d = tf.abs(tf.sub(fused.delta.W[0], plain.delta.W[0]));
+        const off = tf.sum(tf.cast(tf.greater(d, 1e-5 * scale), 'float32')).dataSync()[0];
+        expect(off).toBeLessThan(1e-4 * d.size);
+        expect(tf.max(d).dataSync()[0]).toBeLessThan(3 * flip);
+        const rel = tf.norm(tf.sub(fused.delta.W[0], plain.delta.W[0])).dataSync()[0] / tf.norm(plain.delta.W[0]).dataSync()[0];
+        expect(rel).toBeLessThan(1e-3);
+      });
+      expect(maxAbsDiff([fused.delta.W[1]], [plain.delta.W[1]])).toBeLessThan(1e-4 * scale);
+      expect(maxAbsDiff(fused.delta.b, plain.delta.b)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(fused.free, plain.free)).toBeLessThan(1e-5);
+      // Pairs passing the dead zone: equal up to values within rounding of θ.
+      expect(Math.abs(fused.passFraction.W[0] - plain.passFraction.W[0])).toBeLessThan(1e-4);
+      expect(fused.passFraction.W[0]).toBeGreaterThan(0.01);
+      for (const r of [plain, fused]) tf.dispose([...r.delta.W, ...r.delta.b, ...r.free]);
+      setKernelThreads(2);
+    });
+  }
 });

@@ -128,7 +128,7 @@ export function addColumnSums(dst: usize, A: usize, M: i32, N: i32, alpha: f32):
  * rows: nR active input rows; rowStart[nR+1], nzB[], nzX[]: CSR of x (batch index, x/B) per row;
  * rowIndex[nR]: the row of W; dH: (S−1) × B × n1 level differences; coef: G × (S−1);
  * jLo/jHi: the nonzero range of each coef row; blkStart[nBlk+1], blkA: nBlk × (S−1), blkLo/blkHi;
- * wgt: G trapezoid weights; e: scratch (S−1) × 4 floats; counts[0] += passing (weight, grid) pairs,
+ * wgt: G trapezoid weights; e: scratch 2 (S−1) × 4 floats; counts[0] += passing (weight, grid) pairs,
  * counts[1] += grid points computed.
  */
 export function tclInputWeights(
@@ -139,8 +139,10 @@ export function tclInputWeights(
   nBlk: i32, blkStart: usize, blkA: usize, blkLo: usize, blkHi: usize,
   e: usize, counts: usize,
 ): void {
+  // coef, wgt and blkA hold each value splatted to 4 lanes (v128 tables); e holds e_l then |e_l|.
   const vth = f32x4.splat(theta);
   const levelStride = <usize>(B * n1) << 2;
+  const absOff = <usize>S1 << 4;
   let passed: i64 = 0;
   let computed: i64 = 0;
   for (let r = 0; r < nR; r++) {
@@ -155,20 +157,20 @@ export function tclInputWeights(
         const base = dH + <usize>l * levelStride + ho;
         for (let p = p0; p < p1; p++) {
           const b = load<i32>(nzB + (<usize>p << 2));
-          const xv = f32x4.splat(load<f32>(nzX + (<usize>p << 2)));
-          acc = f32x4.add(acc, f32x4.mul(xv, v128.load(base + (<usize>(b * n1) << 2))));
+          acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(nzX + (<usize>p << 2))), v128.load(base + (<usize>(b * n1) << 2))));
         }
         v128.store(e + (<usize>l << 4), acc);
+        v128.store(e + absOff + (<usize>l << 4), f32x4.abs(acc));
       }
       let sum = f32x4.splat(0);
       let cnt = i32x4.splat(0);
       for (let blk = 0; blk < nBlk; blk++) {
         // Bound on |u_j| over the block.
         let bound = f32x4.splat(0);
-        const lo = load<i32>(blkLo + (<usize>blk << 2));
         const hi = load<i32>(blkHi + (<usize>blk << 2));
-        for (let l = lo; l < hi; l++) {
-          bound = f32x4.add(bound, f32x4.mul(f32x4.splat(load<f32>(blkA + (<usize>(blk * S1 + l) << 2))), f32x4.abs(v128.load(e + (<usize>l << 4)))));
+        const aRow = blkA + (<usize>(blk * S1) << 4);
+        for (let l = load<i32>(blkLo + (<usize>blk << 2)); l < hi; l++) {
+          bound = f32x4.add(bound, f32x4.mul(v128.load(aRow + (<usize>l << 4)), v128.load(e + absOff + (<usize>l << 4))));
         }
         if (!v128.any_true(f32x4.ge(bound, vth))) continue;
         const j0 = load<i32>(blkStart + (<usize>blk << 2));
@@ -176,12 +178,13 @@ export function tclInputWeights(
         computed += j1 - j0;
         for (let j = j0; j < j1; j++) {
           let u = f32x4.splat(0);
+          const cRow = coef + (<usize>(j * S1) << 4);
           const l1 = load<i32>(jHi + (<usize>j << 2));
           for (let l = load<i32>(jLo + (<usize>j << 2)); l < l1; l++) {
-            u = f32x4.add(u, f32x4.mul(f32x4.splat(load<f32>(coef + (<usize>(j * S1 + l) << 2))), v128.load(e + (<usize>l << 4))));
+            u = f32x4.add(u, f32x4.mul(v128.load(cRow + (<usize>l << 4)), v128.load(e + (<usize>l << 4))));
           }
           const pass = f32x4.ge(f32x4.abs(u), vth);
-          sum = f32x4.add(sum, f32x4.mul(f32x4.splat(load<f32>(wgt + (<usize>j << 2))), v128.and(u, pass)));
+          sum = f32x4.add(sum, f32x4.mul(v128.load(wgt + (<usize>j << 4)), v128.and(u, pass)));
           cnt = i32x4.sub(cnt, pass);
         }
       }

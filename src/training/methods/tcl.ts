@@ -20,6 +20,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { EnergyDense } from '../../layers/energy-dense.ts';
 import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '../../network/dynamics.ts';
+import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
+import { FusedBatch } from '../../perf/fused-relax.ts';
+import { inputWeightsFused } from '../../perf/fused-tcl.ts';
 import { parseDeadZone, type TclHyper } from '../preset.ts';
 import type { Rng } from '../rng.ts';
 import { applyDelta, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
@@ -39,6 +42,8 @@ export interface TclOptions {
   timer?: PhaseTimer;
   /** RNG for the quantile dead zone's row sample. */
   rng?: Rng;
+  /** false: plain tfjs path for the 'fast' update (default: wasm kernels on the wasm backend, src/perf). */
+  fused?: boolean;
 }
 
 export interface TclResult {
@@ -66,6 +71,27 @@ function relaxCycle(net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHy
   } finally {
     disposePrepared(p);
     if (!batch.init) init.forEach((t) => t.dispose());
+  }
+}
+
+/** relaxCycle on the wasm kernels; also returns the hidden states' heap buffers for the input-weight kernel. */
+function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHyper, maps: CycleMaps, timer?: PhaseTimer) {
+  const { eps, freeSteps, schedule } = net.relaxation;
+  const fb = new FusedBatch(kern, net.couplings(), batch.x, batch.target, net.sizes);
+  try {
+    const sets = timed(timer, 'relaxation', () => {
+      const sets: number[][] = [fb.statesFrom(batch.init)];
+      fb.relax(sets[0], sets[0], freeSteps, eps, 0, schedule);
+      for (let l = 1; l < maps.nStates; l++) {
+        sets.push(fb.newStates());
+        fb.relax(sets[maps.relaxFrom[l]], sets[l], hyper.stepsPerLevel, eps, 2 * beta * maps.stateBeta[l], schedule);
+      }
+      return sets;
+    });
+    return { fb, states: sets.map((st) => fb.tensors(st)), hidden: sets.map((st) => st[0]) };
+  } catch (e) {
+    fb.dispose();
+    throw e;
   }
 }
 
@@ -131,10 +157,12 @@ function inputWeightsFast(
   n1: number,
   theta: number | { q: number },
   rng?: Rng,
+  fusedSum?: (theta: number) => { sum: Float32Array; passed: number },
 ): { sum: Float32Array; passed: number; theta: number } {
   const B = x.shape[0];
   const n0 = x.shape[1];
   const G = maps.grid;
+  if (fusedSum && typeof theta === 'number') return { ...fusedSum(theta), theta };
   const D = download(() => tf.matMul(toU, dH)); // [G, B, n1]
   const xs = download(() => tf.clipByValue(x, 0, 1)); // [B, n0]
   // Rows whose input is 0 in every example have u = 0 exactly.
@@ -163,6 +191,10 @@ function inputWeightsFast(
     }
     const u = download(() => tf.matMul(tf.tensor2d(sample, [pick, B]), tf.tensor3d(D, [G, B, n1]).transpose([1, 0, 2]).reshape([B, G * n1])));
     th = absQuantile(u, theta.q, rng);
+  }
+  if (fusedSum) {
+    xTt.dispose();
+    return { ...fusedSum(th), theta: th };
   }
   // Bound per column (j, h): with x ∈ [0,1], u ∈ [Σ_b D⁻/B, Σ_b D⁺/B].
   const colJ: number[] = [];
@@ -274,8 +306,10 @@ function writeFastMemory(layer: EnergyDense, maps: CycleMaps, sigStatesW: () => 
  *   const { delta, free } = tclUpdate(net, batch, 0.5, loadPreset().tcl);
  */
 export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHyper, opts: TclOptions = {}): TclResult {
-  const maps = cycleMaps(hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle);
-  const states = relaxCycle(net, batch, beta, hyper, maps, opts.timer);
+  const maps = cachedCycleMaps(hyper);
+  const kern = hyper.update === 'fast' && opts.fused !== false && net.sizes[1] % 4 === 0 ? kernelsForBackend() : null;
+  const fused = kern ? relaxCycleFused(kern, net, batch, beta, hyper, maps, opts.timer) : null;
+  const states = fused ? fused.states : relaxCycle(net, batch, beta, hyper, maps, opts.timer);
   const mode = parseDeadZone(hyper.deadZone);
   const layers = net.couplingLayers;
   const L = layers.length;
@@ -327,7 +361,8 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
           sig.dispose();
         } else if (k === 0) {
           const dH = tf.tidy(() => relativeSignals(states.map((st) => st[0])));
-          const r = inputWeightsFast(batch.x, dH, toU, maps, nOut, adaptive !== null ? { q: adaptive } : th, opts.rng);
+          const fusedSum = fused ? (t: number) => inputWeightsFused(kern as Kernels, fused.fb, fused.hidden, maps, t) : undefined;
+          const r = inputWeightsFast(batch.x, dH, toU, maps, nOut, adaptive !== null ? { q: adaptive } : th, opts.rng, fusedSum);
           dH.dispose();
           ({ sum, passed } = r);
           th = r.theta;
@@ -346,10 +381,20 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
     });
   } finally {
     toU.dispose();
+    fused?.fb.dispose();
   }
   const free = states[0];
   states.slice(1).forEach((st) => st.forEach((t) => t.dispose()));
   return { delta: { W, b }, free, theta, passFraction: pass };
+}
+
+const mapsCache = new Map<string, CycleMaps>();
+/** The cycle's linear maps depend only on the protocol; built once (tables derived from them are cached per maps object). */
+function cachedCycleMaps(hyper: TclHyper): CycleMaps {
+  const key = [hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle].join('/');
+  let m = mapsCache.get(key);
+  if (!m) mapsCache.set(key, (m = cycleMaps(hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle)));
+  return m;
 }
 
 function hebbianMean(pre: tf.Tensor2D, post: tf.Tensor2D): tf.Tensor2D {
