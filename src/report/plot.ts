@@ -1,0 +1,217 @@
+/**
+ * Line charts for every command: a vega-lite spec rendered to SVG in Node, and to PNG with resvg
+ * (using a font file found on the machine, since the SVG's text needs one to rasterise).
+ *
+ *   const chart = lineChart({ title: 'Δw/A vs A', xLabel: 'A (signal units)', yLabel: 'Δw/A',
+ *                             series: [{ name: 'E. coli', points: [[1, 0], [50, 0.95]] }] });
+ *   await writeChart('runs/x/dw', chart);   // runs/x/dw.svg, runs/x/dw.png
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import { writeFileAtomic } from '../io/atomic.ts';
+
+export interface Series {
+  name: string;
+  /** [x, y] pairs; non-finite values (and non-positive ones on a log axis) are left out. */
+  points: [number, number][];
+}
+
+export interface LineChartOptions {
+  title: string;
+  /** A second, smaller title line (e.g. the settings). */
+  subtitle?: string;
+  /** Axis titles, with units. */
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  logX?: boolean;
+  logY?: boolean;
+  /** Plot area in px (default 560 x 340). */
+  width?: number;
+  height?: number;
+  /** Show a marker at every point (default: when no series has more than 40 points). */
+  points?: boolean;
+}
+
+export interface Chart {
+  svg: string;
+  /** The vega-lite spec it was rendered from. */
+  spec: vl.TopLevelSpec;
+}
+
+/**
+ * Without a canvas, vega estimates a text's width as 0.8 em per character, which is ~40% too wide
+ * for DejaVu/Helvetica and pushes long axis titles and legends off the plot. A per-character-class
+ * estimate (advance widths of DejaVu Sans, in em) lays the charts out close to how they render.
+ */
+function estimateTextWidth(text: string, size: number): number {
+  let em = 0;
+  for (const ch of text) {
+    if (' .,:;\'|!()[]ijlrtf/'.includes(ch)) em += 0.34;
+    else if ('mwMW—'.includes(ch)) em += 0.92;
+    else if (/[A-Z]/.test(ch)) em += 0.7;
+    else em += 0.6;
+  }
+  return em * size;
+}
+{
+  const tm = (vega as unknown as { textMetrics: unknown }).textMetrics as { width: (item: unknown, text?: unknown) => number; estimateWidth: unknown };
+  if (tm.width === tm.estimateWidth) {
+    tm.width = (item, text) => {
+      const it = item as { fontSize?: number; text?: unknown };
+      const t = text ?? it.text;
+      const lines = Array.isArray(t) ? t.map(String) : [String(t ?? '')];
+      return Math.max(0, ...lines.map((l) => estimateTextWidth(l, it.fontSize ?? 11)));
+    };
+  }
+}
+
+/** Font families the SVG asks for, first the one writeChart loads for the PNG. */
+const FONT_STACK = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+
+function buildSpec(o: LineChartOptions): vl.TopLevelSpec {
+  const values: { x: number; y: number; series: string; order: number }[] = [];
+  let maxLen = 0;
+  for (const s of o.series) {
+    maxLen = Math.max(maxLen, s.points.length);
+    s.points.forEach(([x, y], i) => {
+      if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+      if ((o.logX && x <= 0) || (o.logY && y <= 0)) return;
+      values.push({ x, y, series: s.name, order: i });
+    });
+  }
+  const showPoints = o.points ?? maxLen <= 40;
+  const scale = (log?: boolean) => (log ? { type: 'log' as const, nice: false } : { zero: false });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: o.title, fontSize: 15, anchor: 'start', ...(o.subtitle ? { subtitle: o.subtitle, subtitleFontSize: 12, subtitleColor: '#444' } : {}) },
+    width: o.width ?? 560,
+    height: o.height ?? 340,
+    background: 'white',
+    padding: 12,
+    data: { values },
+    mark: { type: 'line', point: showPoints, strokeWidth: 2, clip: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: o.xLabel, scale: scale(o.logX), axis: { grid: true } },
+      y: { field: 'y', type: 'quantitative', title: o.yLabel, scale: scale(o.logY), axis: { grid: true } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        sort: o.series.map((s) => s.name),
+        legend: o.series.length > 1 ? { title: null, orient: 'bottom', columns: Math.min(o.series.length, 3), labelLimit: 400 } : null,
+      },
+      order: { field: 'order', type: 'quantitative' },
+    },
+    config: {
+      font: FONT_STACK,
+      axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal' },
+      legend: { labelFontSize: 12 },
+    },
+  };
+}
+
+/** Renders a vega view to an SVG string synchronously (the steps of View.toSVG, without its async wrapper). */
+function renderSvg(view: vega.View): string {
+  view.run();
+  // Same as vega-view's render-headless.js + render-size.js; checked against view.toSVG() in plot.test.ts.
+  const v = view as unknown as { _viewWidth: number; _viewHeight: number; _origin: [number, number]; _scenegraph: { root: unknown } };
+  const pad = view.padding() as { left: number; right: number; top: number; bottom: number };
+  const renderModule = vega.renderModule as unknown as (name: string) => unknown;
+  const ctr = (renderModule('svg') as { headless: new (loader: unknown) => { initialize(...a: unknown[]): { background(b: unknown): { render(scene: unknown): { svg(): string } } } } }).headless;
+  const r = new ctr(view.loader()).initialize(
+    null,
+    Math.max(0, v._viewWidth + pad.left + pad.right),
+    Math.max(0, v._viewHeight + pad.top + pad.bottom),
+    [pad.left + v._origin[0], pad.top + v._origin[1]],
+    1,
+    undefined,
+  );
+  return r.background(view.background()).render(v._scenegraph.root).svg();
+}
+
+/** The vega View of a spec (headless). */
+export function chartView(spec: vl.TopLevelSpec): vega.View {
+  return new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+}
+
+/**
+ * A line chart: one line per series, labelled axes, a legend when there is more than one series.
+ */
+export function lineChart(o: LineChartOptions): Chart {
+  const spec = buildSpec(o);
+  const view = chartView(spec);
+  try {
+    return { svg: renderSvg(view), spec };
+  } finally {
+    view.finalize();
+  }
+}
+
+let fontCache: string[] | undefined;
+
+/** Font files for the PNG: DejaVu Sans (or the first .ttf found under the usual font directories). */
+export function chartFonts(): string[] {
+  if (fontCache) return fontCache;
+  const preferred = [
+    '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+    '/usr/share/fonts/TTF/DejaVuSans.ttf',
+    '/usr/share/fonts/dejavu/DejaVuSans.ttf',
+    '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf',
+    '/Library/Fonts/Arial.ttf',
+    '/System/Library/Fonts/Supplemental/Arial.ttf',
+    'C:\\Windows\\Fonts\\arial.ttf',
+  ];
+  const found = preferred.filter((f) => fs.existsSync(f));
+  if (!found.length) {
+    const walk = (dir: string, depth: number): void => {
+      if (found.length || depth > 4) return;
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p, depth + 1);
+        else if (/\.(ttf|otf)$/i.test(e.name) && !/mono|math|symbol|emoji/i.test(e.name)) {
+          found.push(p);
+          return;
+        }
+      }
+    };
+    for (const d of ['/usr/share/fonts', '/usr/local/share/fonts', path.join(process.env.HOME ?? '', '.fonts')]) walk(d, 0);
+  }
+  fontCache = found;
+  return found;
+}
+
+/** Rasterises a chart's SVG to PNG bytes (2x scale for readability). */
+export function chartPng(chart: Chart): Uint8Array {
+  const fonts = chartFonts();
+  const family = fonts.length ? (/dejavu/i.test(fonts[0]!) ? 'DejaVu Sans' : /arial/i.test(fonts[0]!) ? 'Arial' : undefined) : undefined;
+  const resvg = new Resvg(chart.svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    background: 'white',
+    font: {
+      fontFiles: fonts,
+      loadSystemFonts: fonts.length === 0,
+      defaultFontFamily: family,
+      sansSerifFamily: family,
+    },
+  });
+  return resvg.render().asPng();
+}
+
+/** Writes `<pathWithoutExt>.svg` and `.png` (each atomically); returns both paths. */
+export async function writeChart(pathWithoutExt: string, chart: Chart): Promise<{ svg: string; png: string }> {
+  const svg = `${pathWithoutExt}.svg`;
+  const png = `${pathWithoutExt}.png`;
+  if (chartFonts().length === 0) process.emitWarning('no font file found: the PNG charts may have no text (the SVGs are fine)');
+  await writeFileAtomic(svg, chart.svg);
+  await writeFileAtomic(png, chartPng(chart));
+  return { svg, png };
+}

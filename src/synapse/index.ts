@@ -1,0 +1,10 @@
+/** One synapse's physics: kernels, nonlinearities, protocols, simulators, dissipation. */
+export * from './kernels.ts';
+export * from './nonlinearity.ts';
+export * from './protocols.ts';
+export * from './statespace.ts';
+export * from './simulate.ts';
+export * from './batch.ts';
+export * from './window.ts';
+export * from './dissipation.ts';
+export * from './sweep.ts';
