@@ -11,6 +11,9 @@ import { loadPreset } from '../training/preset.ts';
 import { applyDelta } from '../training/types.ts';
 import { kernelsForBackend, type Kernels } from './engine.ts';
 import { epStepFused } from './fused-ep.ts';
+import { bpStepFused } from './fused-bp.ts';
+import { BpMethod } from '../training/methods/bp.ts';
+import { Rng } from '../training/rng.ts';
 import { FusedBatch } from './fused-relax.ts';
 import { setKernelThreads } from './threads.ts';
 
@@ -107,6 +110,25 @@ describe('fused wasm kernels agree with the plain tfjs path', () => {
     expect(maxAbsDiff([pa], [pb])).toBe(0);
     tf.dispose([pa, pb]);
   });
+
+  for (const layers of [[784, 500, 10], [784, 64, 32, 10]]) {
+    it(`BP SGD step (${layers.join('-')}): fused equals the plain tfjs step (relative 1e-4), logits within 1e-5`, () => {
+      const [a, b] = twinNets(layers);
+      const t = layers.at(-1) === 10 ? target : (tf.oneHot(tf.zeros([20], 'int32'), layers.at(-1)!).toFloat() as tf.Tensor2D);
+      const params = (n: EnergyNetwork) => [...n.couplings().W, ...n.couplings().b];
+      const w0 = params(a).map((w) => w.clone());
+      const hyper = { ...paper.bp, lr: layers.slice(1).map(() => 0.1) };
+      const plain = new BpMethod(hyper, { fused: false }).step(a, { x, target: t }, { rng: new Rng(1), lastBatchOfEpoch: false });
+      const logits = bpStepFused(kern, b, { x, target: t }, hyper.lr);
+      expect(maxAbsDiff([logits], [plain.output])).toBeLessThan(1e-5);
+      params(a).forEach((w, i) => {
+        const change = tf.tidy(() => tf.max(tf.abs(tf.sub(w, w0[i]))).dataSync()[0]);
+        expect(change).toBeGreaterThan(0);
+        expect(maxAbsDiff([params(b)[i]], [w])).toBeLessThan(1e-4 * change + 1e-8);
+      });
+      tf.dispose([logits, plain.output, ...w0]);
+    });
+  }
 
   for (const threads of [1, 2]) {
     it(`TCL fast update (${threads} thread${threads > 1 ? 's' : ''}): the fused kernel equals the plain tfjs computation (relative 1e-4), bounds skip only what the dead zone removes`, () => {

@@ -5,6 +5,8 @@
  * takes a ~10x slower path on wasm. A test checks it against tf.grad.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelsForBackend } from '../../perf/engine.ts';
+import { bpStepFused } from '../../perf/fused-bp.ts';
 import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import type { Couplings } from '../../network/dynamics.ts';
 import { mlpForward } from '../../network/feedforward.ts';
@@ -38,9 +40,13 @@ export class BpMethod implements TrainingMethod {
   readonly inference = 'feedforward' as const;
   private adam?: tf.Optimizer[];
 
-  constructor(readonly hyper: BpHyper) {}
+  /** `fused: false` forces the plain tfjs path (SGD uses the fused wasm kernels on the wasm backend). */
+  constructor(readonly hyper: BpHyper, readonly opts: { fused?: boolean } = {}) {}
 
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
+    const kern = this.opts.fused === false || this.hyper.optimizer !== 'sgd' ? null : kernelsForBackend();
+    // Same SGD step, forward and backward passes fused on the wasm heap (src/perf/fused-bp.ts).
+    if (kern) return { output: timed(ctx.timer, 'update', () => bpStepFused(kern, net, batch, this.hyper.lr)) };
     const { grads, logits } = timed(ctx.timer, 'update', () => mlpGradients(net.couplings(), batch.x, batch.target));
     timed(ctx.timer, 'update', () => {
       if (this.hyper.optimizer === 'sgd') {
