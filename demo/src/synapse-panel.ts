@@ -1,0 +1,181 @@
+/**
+ * The Synapse tab: one integral-feedback synapse (E. coli kernel, DESIGN.md §3) driven by a
+ * nudging protocol, recomputed as the sliders move with the library's synapse module
+ * (src/synapse): s(t), u(t) = (K * s)(t) against the dead zone |u| < θ, the accumulated Δw, and
+ * the learning window Δw/A over amplitudes A.
+ */
+import { synapse } from '../../src/browser.ts';
+import { decimate, formatNumber, renderChart } from './plot.ts';
+
+type ProtocolName = synapse.SignalProtocolName;
+type GName = synapse.NonlinearityName;
+
+export interface SynapseParams {
+  amplitude: number;
+  tauFast: number;
+  tauSlow: number;
+  tauK: number;
+  theta: number;
+  protocol: ProtocolName;
+  g: GName;
+}
+
+/** DESIGN.md §3's reference synapse: A = 50, tau_f = 1, tau_s = 9, tau_K = 0.05, theta = 100/9 → Δw/A ≈ 0.95. */
+export const REFERENCE: SynapseParams = { amplitude: 50, tauFast: 1, tauSlow: 9, tauK: 0.05, theta: 100 / 9, protocol: 'sawtooth', g: 'deadzone' };
+
+interface SliderSpec {
+  key: 'amplitude' | 'tauFast' | 'tauSlow' | 'tauK' | 'theta';
+  label: string;
+  unit: string;
+  lo: number;
+  hi: number;
+}
+
+const SLIDERS: SliderSpec[] = [
+  { key: 'amplitude', label: 'amplitude A = |s_c − s_f|', unit: 'signal units', lo: 1, hi: 1000 },
+  { key: 'tauFast', label: 'τ_fast (fast ramp)', unit: 'time units', lo: 0.1, hi: 10 },
+  { key: 'tauSlow', label: 'τ_slow (slow ramp)', unit: 'time units', lo: 0.5, hi: 100 },
+  { key: 'tauK', label: 'τ_K (kernel memory)', unit: 'time units', lo: 0.005, hi: 1 },
+  { key: 'theta', label: 'θ (dead zone)', unit: 'signal units / time unit', lo: 0.1, hi: 1000 },
+];
+
+/** Slider positions are log10 of the value, 1,000 steps over the range. */
+const toSlider = (s: SliderSpec, v: number) => String(Math.round((1000 * Math.log(v / s.lo)) / Math.log(s.hi / s.lo)));
+const fromSlider = (s: SliderSpec, x: string) => Number((s.lo * Math.pow(s.hi / s.lo, Number(x) / 1000)).toPrecision(3));
+
+/** One simulated cycle after one cycle of adaptation (the synapse starts adapted to s_f). */
+export function simulate(p: SynapseParams, amplitude = p.amplitude, record = false, pointsPerCycle = 3000): synapse.SimulationResult {
+  const protocol = synapse.makeProtocol(p.protocol, { tauFast: p.tauFast, tauSlow: p.tauSlow, amplitude });
+  const dt = Math.min(protocol.period / pointsPerCycle, p.tauK / 3, p.tauFast / 200);
+  return synapse.simulateSynapse({ kernel: synapse.ecoliKernel(p.tauK), g: { name: p.g, theta: p.theta } }, protocol, { dt, adaptCycles: 1, cycles: 1, record });
+}
+
+/** Δw/A at `n` log-spaced amplitudes around the ideal window [θ τ_f, θ τ_s]. */
+export function windowCurve(p: SynapseParams, n = 56): { amplitudes: number[]; dwPerAmplitude: number[]; window: synapse.LearningWindow } {
+  const lo = Math.min(p.theta * Math.min(p.tauFast, p.tauSlow) / 8, p.amplitude / 2);
+  const hi = Math.max(p.theta * Math.max(p.tauFast, p.tauSlow) * 8, p.amplitude * 2);
+  const amplitudes = Array.from({ length: n }, (_, i) => lo * Math.pow(hi / lo, i / (n - 1)));
+  const dwPerAmplitude = amplitudes.map((a) => simulate(p, a, false, 1500).dwPerAmplitude);
+  return { amplitudes, dwPerAmplitude, window: synapse.learningWindow(amplitudes, dwPerAmplitude) };
+}
+
+const fmt = (v: number) => formatNumber(v);
+
+export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; update: () => void } {
+  const params: SynapseParams = { ...REFERENCE };
+  const controls = root.querySelector('#syn-controls') as HTMLElement;
+  const svgS = root.querySelector('#syn-s') as SVGSVGElement;
+  const svgU = root.querySelector('#syn-u') as SVGSVGElement;
+  const svgW = root.querySelector('#syn-w') as SVGSVGElement;
+  const svgWin = root.querySelector('#syn-window') as SVGSVGElement;
+  const readout = root.querySelector('#syn-readout') as HTMLElement;
+  const windowReadout = root.querySelector('#syn-window-readout') as HTMLElement;
+
+  const outputs = new Map<string, HTMLOutputElement>();
+  const inputs = new Map<string, HTMLInputElement>();
+  for (const s of SLIDERS) {
+    const row = document.createElement('label');
+    row.className = 'slider';
+    row.innerHTML = `<span class="name">${s.label}</span><output></output><input type="range" min="0" max="1000" step="1" id="syn-${s.key}" aria-label="${s.label}"><span class="unit">${s.unit}</span>`;
+    const input = row.querySelector('input') as HTMLInputElement;
+    input.value = toSlider(s, params[s.key]);
+    input.addEventListener('input', () => {
+      params[s.key] = fromSlider(s, input.value);
+      schedule();
+    });
+    outputs.set(s.key, row.querySelector('output') as HTMLOutputElement);
+    inputs.set(s.key, input);
+    controls.appendChild(row);
+  }
+  const select = (id: string, label: string, options: readonly string[], value: string, onChange: (v: string) => void) => {
+    const row = document.createElement('label');
+    row.className = 'select';
+    row.innerHTML = `<span class="name">${label}</span><select id="${id}">${options.map((o) => `<option value="${o}">${o}</option>`).join('')}</select>`;
+    const sel = row.querySelector('select') as HTMLSelectElement;
+    sel.value = value;
+    sel.addEventListener('change', () => {
+      onChange(sel.value);
+      schedule();
+    });
+    controls.appendChild(row);
+    return sel;
+  };
+  const protocolSel = select('syn-protocol', 'protocol', synapse.SIGNAL_PROTOCOL_NAMES, params.protocol, (v) => (params.protocol = v as ProtocolName));
+  const gSel = select('syn-g', 'nonlinearity g(u)', synapse.NONLINEARITY_NAMES, params.g, (v) => (params.g = v as GName));
+  const reset = document.createElement('button');
+  reset.textContent = 'Reset to the reference synapse';
+  reset.id = 'syn-reset';
+  reset.addEventListener('click', () => {
+    Object.assign(params, REFERENCE);
+    for (const s of SLIDERS) (inputs.get(s.key) as HTMLInputElement).value = toSlider(s, params[s.key]);
+    protocolSel.value = params.protocol;
+    gSel.value = params.g;
+    schedule();
+  });
+  controls.appendChild(reset);
+
+  let frame = 0;
+  const update = () => {
+    frame = 0;
+    for (const s of SLIDERS) (outputs.get(s.key) as HTMLOutputElement).textContent = fmt(params[s.key]);
+    const r = simulate(params, params.amplitude, true, 6000);
+    const tr = r.trace as NonNullable<synapse.SimulationResult['trace']>;
+    const period = r.stepsPerCycle * r.dt;
+    const measured = { x0: period, x1: 2 * period, color: 'rgba(90,120,200,0.07)', label: 'measured cycle' };
+    const s = decimate(tr.t, tr.s);
+    renderChart(svgS, {
+      width: 620, height: 170, title: `signal s(t) = ρ(pre)ρ(post) — ${params.protocol}`,
+      x: { label: 't (time units)' }, y: { label: 's (signal units)' },
+      series: [{ x: s.x, y: s.y, color: '#333', cls: 'syn-s' }], bands: [measured],
+    });
+    const u = decimate(tr.t, tr.u);
+    const deadZone = params.g === 'linear' ? [] : [{ y0: -params.theta, y1: params.theta, color: 'rgba(200,60,60,0.13)', label: `dead zone |u| < θ = ${fmt(params.theta)}` }];
+    renderChart(svgU, {
+      width: 620, height: 190, title: 'synapse variable u(t) = (K ∗ s)(t) ≈ ds/dt',
+      x: { label: 't (time units)' }, y: { label: 'u (signal units / time unit)' },
+      series: [{ x: u.x, y: u.y, color: '#1f63c6', cls: 'syn-u' }], bands: [measured, ...deadZone],
+    });
+    const w = decimate(tr.t, tr.w);
+    renderChart(svgW, {
+      width: 620, height: 170, title: 'accumulated weight change w(t) = ∫ α g(u) dt (α = 1)',
+      x: { label: 't (time units)' }, y: { label: 'w (signal units)' },
+      series: [{ x: w.x, y: w.y, color: '#2a8a3a', cls: 'syn-w' }], bands: [measured],
+      markers: [{ y: params.amplitude, color: '#999', label: 'A (ideal Δw per cycle)' }],
+    });
+    const fastTau = Math.min(params.tauFast, params.tauSlow);
+    const slowTau = Math.max(params.tauFast, params.tauSlow);
+    const regime =
+      params.amplitude < params.theta * fastTau
+        ? `A < θ·τ_fast = ${fmt(params.theta * fastTau)}: even the fast ramp stays inside the dead zone`
+        : params.amplitude > params.theta * slowTau
+          ? `A > θ·τ_slow = ${fmt(params.theta * slowTau)}: the slow ramp passes the dead zone too and cancels the update`
+          : `θ·τ_fast < A < θ·τ_slow: only the fast ramp passes the dead zone — the contrastive update`;
+    readout.innerHTML =
+      `<b>Δw over the measured cycle = <span id="syn-dw">${fmt(r.dw)}</span></b> (signal units), ` +
+      `Δw/A = <span id="syn-dwa">${r.dwPerAmplitude.toFixed(3)}</span> · |u| ≥ θ during ${(100 * r.passUp).toFixed(0)}% of the up ramp and ${(100 * r.passDown).toFixed(0)}% of the down ramp · ${regime}.`;
+    root.dataset.dw = String(r.dw);
+
+    const wc = windowCurve(params);
+    const win = wc.window;
+    renderChart(svgWin, {
+      width: 460, height: 360, title: 'learning window: Δw/A over the amplitude A',
+      x: { label: 'A = |s_c − s_f| (signal units, log scale)', log: true },
+      y: { label: 'Δw / A (1 = ideal contrastive update)', min: Math.min(-0.1, ...wc.dwPerAmplitude) - 0.05, max: Math.max(1.1, ...wc.dwPerAmplitude) + 0.05 },
+      series: [{ x: wc.amplitudes, y: wc.dwPerAmplitude, color: '#7a3db8', dots: true, cls: 'syn-window' }],
+      bands: [{ x0: params.theta * fastTau, x1: params.theta * slowTau, color: 'rgba(40,160,70,0.12)', label: 'θτ_fast … θτ_slow' }],
+      markers: [
+        { x: params.amplitude, color: '#1f63c6', label: `A = ${fmt(params.amplitude)}` },
+        { y: 0, color: '#888', dash: '2 2' },
+      ],
+    });
+    windowReadout.textContent =
+      win.aMin != null && win.aMax != null
+        ? `Δw/A ≥ ½ for ${fmt(win.aMin)} ≤ A ≤ ${fmt(win.aMax)}: range A_max/A_min = ${win.ratio ? win.ratio.toFixed(1) : '—'} (at most τ_slow/τ_fast = ${(slowTau / fastTau).toFixed(1)}); peak ${win.peak.toFixed(2)} at A = ${fmt(win.peakAmplitude)}.`
+        : `No amplitude reaches Δw/A ≥ ½ (peak ${win.peak.toFixed(2)}): no learning window for these settings.`;
+  };
+  const schedule = () => {
+    frame ||= requestAnimationFrame(update);
+  };
+  update();
+  return { params, update };
+}
