@@ -107,7 +107,7 @@ export function register(program: Command): void {
     .option('--offset-gain <I>', 'ecoli kernel: offset gain I = int K (0 = perfect adaptation)', nonNegArg('--offset-gain'), 0)
     .option('--tau-fast <t>', 'fast ramp duration tau_f (time units)', posArg('--tau-fast'), REFERENCE_SETUP.tauFast)
     .option('--tau-slow <t>', 'slow ramp duration tau_s (time units)', posArg('--tau-slow'), REFERENCE_SETUP.tauSlow)
-    .option('--theta <th>', 'dead-zone threshold theta (signal units per time unit; default 100/9)', nonNegArg('--theta'), REFERENCE_SETUP.theta)
+    .addOption(new Option('--theta <th>', 'dead-zone threshold theta (signal units per time unit)').argParser(nonNegArg('--theta')).default(REFERENCE_SETUP.theta, '100/9'))
     .option('--amplitude <A>', 'A = s_c - s_f (signal units)', numArg('--amplitude'), REFERENCE_SETUP.amplitude)
     .option('--offset <s>', 'baseline s_f, the free value (signal units)', numArg('--offset'), 0)
     .addOption(new Option('--g <g>', 'nonlinearity: deadzone | linear | smooth (Hill switch u x^n/(1+x^n), x = |u|/theta)').choices([...NONLINEARITY_NAMES]).default('deadzone'))
@@ -200,8 +200,10 @@ export function register(program: Command): void {
   });
 }
 
-function describe(s: SynapseSetup): string {
-  const k = s.kernel === 'ecoli' ? `ecoli kernel tau_K ${s.tauK}, I ${s.offsetGain}` : s.kernel === 'minimal' ? `minimal kernel tau_K ${s.tauK}, damping ${s.damping}` : `fir kernel, taps ${s.tauK} apart`;
+function describe(s: SynapseSetup, swept?: SweepKey): string {
+  const tauK = swept === 'tau-fast-over-tau-k' ? 'swept' : s.tauK;
+  const damping = swept === 'damping' ? 'swept' : s.damping;
+  const k = s.kernel === 'ecoli' ? `ecoli kernel tau_K ${tauK}, I ${s.offsetGain}` : s.kernel === 'minimal' ? `minimal kernel tau_K ${tauK}, damping ${damping}` : `fir kernel, taps ${tauK} apart`;
   const g = s.g === 'linear' ? 'linear g' : `${s.g} theta ${fx(s.theta, 3)}${s.g === 'smooth' ? ` (n ${s.sharpness})` : ''}`;
   return `${k}; ${s.protocol} tau_f ${s.tauFast} / tau_s ${s.tauSlow}, A ${s.amplitude}, s_f ${s.baseline}; ${g}; alpha ${s.alpha}`;
 }
@@ -249,7 +251,7 @@ async function runSweep(setup: SynapseSetup, opts: SynapseOpts, backend: string)
   const hasDiss = r.rows.some((x) => x.dissipationPerCycle !== undefined);
   emit(opts, result, () => [
     `synapse sweep ${key} (backend ${backend}): ${r.points} synapses in ${r.seconds.toFixed(2)} s`,
-    `  ${describe(setup)}`,
+    `  ${describe(setup, key)}`,
     `  ${sym.padStart(11)}  ${'tau_K'.padStart(8)}  ${`Δw/A@${setup.amplitude}`.padStart(9)}  ${'peak'.padStart(6)}  ${'A_min'.padStart(7)}  ${'A_max'.padStart(7)}  ${'ratio'.padStart(6)}${hasDiss ? `  ${'kT/cycle'.padStart(9)}` : ''}`,
     ...r.rows.map(
       (x) =>

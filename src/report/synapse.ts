@@ -78,8 +78,8 @@ export async function writeParameterSweep(dir: string, s: SynapseSetup, r: Param
   await writeFileAtomic(
     table,
     toCsv(
-      [key, 'tau_k', 'damping', `dw_per_amplitude_at_A${s.amplitude}`, 'peak_dw_per_amplitude', 'a_min', 'a_max', 'window_ratio', 'dissipation_per_cycle_kT', 'dissipation_power_kT_per_time'],
-      r.rows.map((x) => [x.value, x.tauK, s.kernel === 'minimal' ? x.damping : null, x.dwPerAmplitude, x.window.peak, x.window.aMin, x.window.aMax, x.window.ratio, x.dissipationPerCycle, x.dissipationPower]),
+      [key, ...(key === 'damping' ? [] : ['damping']), 'tau_k', `dw_per_amplitude_at_A${s.amplitude}`, 'peak_dw_per_amplitude', 'a_min', 'a_max', 'window_ratio', 'dissipation_per_cycle_kT', 'dissipation_power_kT_per_time'],
+      r.rows.map((x) => [x.value, ...(key === 'damping' ? [] : [s.kernel === 'minimal' ? x.damping : null]), x.tauK, x.dwPerAmplitude, x.window.peak, x.window.aMin, x.window.aMax, x.window.ratio, x.dissipationPerCycle, x.dissipationPower]),
     ),
   );
   const curves = path.join(dir, `sweep-${key}-curves.csv`);
