@@ -3,7 +3,7 @@
  * saves the two README screenshots, docs/demo-train.png and docs/demo-synapse.png; prints each
  * run's end-of-epoch test error.
  *
- *   npx tsx demo/screenshots.ts [--train-size 3000] [--epochs 1] [--out docs]
+ *   npx tsx demo/screenshots.ts [--train-size 3000] [--epochs 1] [--out docs] [--raw]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +37,10 @@ try {
     const cells = await row.$$eval('td', (tds) => tds.map((td) => td.textContent));
     console.log(`  ${cells[0]}: ${cells[1]} — test error after each epoch ${cells[5]} (${cells[6]})`);
   }
+  // Show TCL's first-layer weights beside the curves.
+  await page.click('#runs tr[data-run="1"]');
+  if (process.argv.includes('--raw')) await page.uncheck('#weights-delta');
+  await page.waitForTimeout(300);
   fs.mkdirSync(out, { recursive: true });
   await page.screenshot({ path: path.join(out, 'demo-train.png') });
   await page.click('#tab-synapse');

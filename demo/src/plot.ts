@@ -160,7 +160,7 @@ export function renderChart(svg: SVGSVGElement, chart: Chart): void {
       const xa = Math.max(m.l, sx(b.x0));
       const xb = Math.min(m.l + pw, sx(b.x1));
       el('rect', { x: xa, y: m.t, width: Math.max(0, xb - xa), height: ph, fill: b.color, class: 'band' }, svg);
-      if (b.label) el('text', { x: xa + 4, y: m.t + 12, class: 'band-label' }, svg).textContent = b.label;
+      if (b.label) el('text', { x: xb - 4, y: m.t + 12, 'text-anchor': 'end', class: 'band-label' }, svg).textContent = b.label;
     }
   }
   const fx = chart.x.format ?? formatNumber;

@@ -121,12 +121,12 @@ export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; u
     const r = simulate(params, params.amplitude, true, 6000);
     const tr = r.trace as NonNullable<synapse.SimulationResult['trace']>;
     const period = r.stepsPerCycle * r.dt;
-    const measured = { x0: period, x1: 2 * period, color: 'rgba(90,120,200,0.07)', label: 'measured cycle' };
+    const measured = { x0: period, x1: 2 * period, color: 'rgba(90,120,200,0.07)' };
     const s = decimate(tr.t, tr.s);
     renderChart(svgS, {
       width: 620, height: 170, title: `signal s(t) = ρ(pre)ρ(post) — ${params.protocol}`,
       x: { label: 't (time units)' }, y: { label: 's (signal units)' },
-      series: [{ x: s.x, y: s.y, color: '#333', cls: 'syn-s' }], bands: [measured],
+      series: [{ x: s.x, y: s.y, color: '#333', cls: 'syn-s' }], bands: [{ ...measured, label: 'measured cycle (after one cycle of adaptation)' }],
     });
     const u = decimate(tr.t, tr.u);
     const deadZone = params.g === 'linear' ? [] : [{ y0: -params.theta, y1: params.theta, color: 'rgba(200,60,60,0.13)', label: `dead zone |u| < θ = ${fmt(params.theta)}` }];
