@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .command('compare')
     .description('train TCL, EP and BP on the same data, seed and budget; print a table and write a report (what `npm start` runs)')
     .option('--methods <list>', 'comma list of methods', methodList, ['tcl', 'ep', 'bp'] as MethodName[])
-    .option('--epochs <n>', 'epochs per method', intArg('--epochs', 1), 3)
+    .option('--epochs <n>', 'epochs per method', intArg('--epochs', 1), 5)
     .option('--full', 'standard split: all 60k training images, 10k test images (default: the paper split, 10k/2k)', false)
     .option('--controls', 'add TCL with the reversed sawtooth (the asymmetry is what learns)', false)
     .option('--model <preset>', 'model preset name or JSON path', 'mnist-784-500-10')
