@@ -1,27 +1,16 @@
 /**
- * The Synapse tab: one integral-feedback synapse (E. coli kernel, DESIGN.md §3) driven by a
- * nudging protocol, recomputed as the sliders move with the library's synapse module
- * (src/synapse): s(t), u(t) = (K * s)(t) against the dead zone |u| < θ, the accumulated Δw, and
- * the learning window Δw/A over amplitudes A.
+ * The Synapse tab: one integral-feedback synapse driven by a nudging protocol, recomputed as
+ * the sliders move with the same functions as `tfjs-tcl synapse` (src/synapse: `runSynapse` for
+ * one synapse in time, `amplitudeSweep` for the learning window, on a `SynapseSetup`): s(t),
+ * u(t) = (K * s)(t) against the dead zone |u| < θ, the accumulated Δw, and Δw/A over A.
  */
 import { synapse } from '../../src/browser.ts';
 import { decimate, formatNumber, renderChart } from './plot.ts';
 
-type ProtocolName = synapse.SignalProtocolName;
-type GName = synapse.NonlinearityName;
+type Setup = synapse.SynapseSetup;
 
-export interface SynapseParams {
-  amplitude: number;
-  tauFast: number;
-  tauSlow: number;
-  tauK: number;
-  theta: number;
-  protocol: ProtocolName;
-  g: GName;
-}
-
-/** DESIGN.md §3's reference synapse: A = 50, tau_f = 1, tau_s = 9, tau_K = 0.05, theta = 100/9 → Δw/A ≈ 0.95. */
-export const REFERENCE: SynapseParams = { amplitude: 50, tauFast: 1, tauSlow: 9, tauK: 0.05, theta: 100 / 9, protocol: 'sawtooth', g: 'deadzone' };
+/** DESIGN.md §3's reference synapse (E. coli kernel, A = 50, tau_f = 1, tau_s = 9, tau_K = 0.05, theta = 100/9): Δw/A ≈ 0.95. */
+export const REFERENCE: Setup = synapse.REFERENCE_SETUP;
 
 interface SliderSpec {
   key: 'amplitude' | 'tauFast' | 'tauSlow' | 'tauK' | 'theta';
@@ -43,26 +32,26 @@ const SLIDERS: SliderSpec[] = [
 const toSlider = (s: SliderSpec, v: number) => String(Math.round((1000 * Math.log(v / s.lo)) / Math.log(s.hi / s.lo)));
 const fromSlider = (s: SliderSpec, x: string) => Number((s.lo * Math.pow(s.hi / s.lo, Number(x) / 1000)).toPrecision(3));
 
-/** One simulated cycle after one cycle of adaptation (the synapse starts adapted to s_f). */
-export function simulate(p: SynapseParams, amplitude = p.amplitude, record = false, pointsPerCycle = 3000): synapse.SimulationResult {
-  const protocol = synapse.makeProtocol(p.protocol, { tauFast: p.tauFast, tauSlow: p.tauSlow, amplitude });
-  const dt = Math.min(protocol.period / pointsPerCycle, p.tauK / 3, p.tauFast / 200);
-  return synapse.simulateSynapse({ kernel: synapse.ecoliKernel(p.tauK), g: { name: p.g, theta: p.theta } }, protocol, { dt, adaptCycles: 1, cycles: 1, record });
+/** One cycle after one cycle of adaptation (the synapse starts adapted to s_f), as `tfjs-tcl synapse` runs it. */
+export function simulate(p: Setup): synapse.SynapseRun {
+  return synapse.runSynapse(p, { adaptCycles: 1, cycles: 1, record: true });
 }
 
-/** Δw/A at `n` log-spaced amplitudes around the ideal window [θ τ_f, θ τ_s]. */
-export function windowCurve(p: SynapseParams, n = 56): { amplitudes: number[]; dwPerAmplitude: number[]; window: synapse.LearningWindow } {
-  const lo = Math.min(p.theta * Math.min(p.tauFast, p.tauSlow) / 8, p.amplitude / 2);
-  const hi = Math.max(p.theta * Math.max(p.tauFast, p.tauSlow) * 8, p.amplitude * 2);
+/** Δw/A at `n` log-spaced amplitudes around the ideal window [θ τ_fast, θ τ_slow] (periodic steady state). */
+export function windowCurve(p: Setup, n = 56): synapse.AmplitudeSweep {
+  const fast = Math.min(p.tauFast, p.tauSlow);
+  const slow = Math.max(p.tauFast, p.tauSlow);
+  const lo = Math.min((p.theta * fast) / 8, p.amplitude / 2);
+  const hi = Math.max(p.theta * slow * 8, p.amplitude * 2);
   const amplitudes = Array.from({ length: n }, (_, i) => lo * Math.pow(hi / lo, i / (n - 1)));
-  const dwPerAmplitude = amplitudes.map((a) => simulate(p, a, false, 1500).dwPerAmplitude);
-  return { amplitudes, dwPerAmplitude, window: synapse.learningWindow(amplitudes, dwPerAmplitude) };
+  // Sweeps take periodic protocols; the random-sign protocol's update is the sawtooth's (divided by its sign).
+  return synapse.amplitudeSweep(p.protocol === 'random-sign' ? { ...p, protocol: 'sawtooth' } : p, amplitudes);
 }
 
 const fmt = (v: number) => formatNumber(v);
 
-export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; update: () => void } {
-  const params: SynapseParams = { ...REFERENCE };
+export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: () => void } {
+  const params: Setup = { ...REFERENCE };
   const controls = root.querySelector('#syn-controls') as HTMLElement;
   const svgS = root.querySelector('#syn-s') as SVGSVGElement;
   const svgU = root.querySelector('#syn-u') as SVGSVGElement;
@@ -100,8 +89,9 @@ export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; u
     controls.appendChild(row);
     return sel;
   };
-  const protocolSel = select('syn-protocol', 'protocol', synapse.SIGNAL_PROTOCOL_NAMES, params.protocol, (v) => (params.protocol = v as ProtocolName));
-  const gSel = select('syn-g', 'nonlinearity g(u)', synapse.NONLINEARITY_NAMES, params.g, (v) => (params.g = v as GName));
+  const protocolSel = select('syn-protocol', 'protocol', synapse.SIGNAL_PROTOCOL_NAMES, params.protocol, (v) => (params.protocol = v as Setup['protocol']));
+  const gSel = select('syn-g', 'nonlinearity g(u)', synapse.NONLINEARITY_NAMES, params.g, (v) => (params.g = v as Setup['g']));
+  const kernelSel = select('syn-kernel', 'memory kernel', synapse.KERNEL_NAMES, params.kernel, (v) => (params.kernel = v as Setup['kernel']));
   const reset = document.createElement('button');
   reset.textContent = 'Reset to the reference synapse';
   reset.id = 'syn-reset';
@@ -110,6 +100,7 @@ export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; u
     for (const s of SLIDERS) (inputs.get(s.key) as HTMLInputElement).value = toSlider(s, params[s.key]);
     protocolSel.value = params.protocol;
     gSel.value = params.g;
+    kernelSel.value = params.kernel;
     schedule();
   });
   controls.appendChild(reset);
@@ -117,8 +108,9 @@ export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; u
   let frame = 0;
   const update = () => {
     frame = 0;
+    const t0 = performance.now();
     for (const s of SLIDERS) (outputs.get(s.key) as HTMLOutputElement).textContent = fmt(params[s.key]);
-    const r = simulate(params, params.amplitude, true, 6000);
+    const r = simulate(params);
     const tr = r.trace as NonNullable<synapse.SimulationResult['trace']>;
     const period = r.stepsPerCycle * r.dt;
     const measured = { x0: period, x1: 2 * period, color: 'rgba(90,120,200,0.07)' };
@@ -144,12 +136,11 @@ export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; u
     });
     const fastTau = Math.min(params.tauFast, params.tauSlow);
     const slowTau = Math.max(params.tauFast, params.tauSlow);
-    const regime =
-      params.amplitude < params.theta * fastTau
-        ? `A < θ·τ_fast = ${fmt(params.theta * fastTau)}: even the fast ramp stays inside the dead zone`
-        : params.amplitude > params.theta * slowTau
-          ? `A > θ·τ_slow = ${fmt(params.theta * slowTau)}: the slow ramp passes the dead zone too and cancels the update`
-          : `θ·τ_fast < A < θ·τ_slow: only the fast ramp passes the dead zone — the contrastive update`;
+    const regime = {
+      below: `A < θ·τ_fast = ${fmt(params.theta * fastTau)}: even the fast ramp stays inside the dead zone`,
+      above: `A > θ·τ_slow = ${fmt(params.theta * slowTau)}: the slow ramp passes the dead zone too and cancels the update`,
+      window: `θ·τ_fast < A < θ·τ_slow: only the fast ramp passes the dead zone — the contrastive update`,
+    }[synapse.regime(params)];
     readout.innerHTML =
       `<b>Δw over the measured cycle = <span id="syn-dw">${fmt(r.dw)}</span></b> (signal units), ` +
       `Δw/A = <span id="syn-dwa">${r.dwPerAmplitude.toFixed(3)}</span> · |u| ≥ θ during ${(100 * r.passUp).toFixed(0)}% of the up ramp and ${(100 * r.passDown).toFixed(0)}% of the down ramp · ${regime}.`;
@@ -168,10 +159,14 @@ export function mountSynapsePanel(root: HTMLElement): { params: SynapseParams; u
         { y: 0, color: '#888', dash: '2 2' },
       ],
     });
+    // The window is measured on the contrastive update's sign: −Δw/A for the reversed sawtooth.
+    const q = synapse.updateSign(params) < 0 ? '−Δw/A' : 'Δw/A';
     windowReadout.textContent =
       win.aMin != null && win.aMax != null
-        ? `Δw/A ≥ ½ for ${fmt(win.aMin)} ≤ A ≤ ${fmt(win.aMax)}: range A_max/A_min = ${win.ratio ? win.ratio.toFixed(1) : '—'} (at most τ_slow/τ_fast = ${(slowTau / fastTau).toFixed(1)}); peak ${win.peak.toFixed(2)} at A = ${fmt(win.peakAmplitude)}.`
-        : `No amplitude reaches Δw/A ≥ ½ (peak ${win.peak.toFixed(2)}): no learning window for these settings.`;
+        ? `${q} ≥ ½ for ${fmt(win.aMin)} ≤ A ≤ ${fmt(win.aMax)}: range A_max/A_min = ${win.ratio ? win.ratio.toFixed(1) : '—'} (at most τ_slow/τ_fast = ${(slowTau / fastTau).toFixed(1)}); peak ${q} = ${win.peak.toFixed(2)} at A = ${fmt(win.peakAmplitude)}.`
+        : `No amplitude reaches ${q} ≥ ½ (peak ${win.peak.toFixed(2)}): no learning window for these settings.`;
+    windowReadout.title = `computed in ${Math.round(performance.now() - t0)} ms`;
+    root.dataset.updateMs = String(Math.round(performance.now() - t0));
   };
   const schedule = () => {
     frame ||= requestAnimationFrame(update);
