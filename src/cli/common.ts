@@ -78,4 +78,19 @@ export function info(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
+/**
+ * Ctrl-C handling for long runs: the first Ctrl-C asks the loop to stop after the current batch
+ * (`stopRequested()` turns true, `what` says what happens then), a second one exits at once.
+ */
+export function interruptible(what: string): { stopRequested: () => boolean; dispose: () => void } {
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    info(`\ninterrupt: finishing this batch, ${what} (Ctrl-C again to abort)`);
+  };
+  process.on('SIGINT', onSigint);
+  return { stopRequested: () => stop, dispose: () => process.off('SIGINT', onSigint) };
+}
+
 export { TclError };

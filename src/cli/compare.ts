@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { defaultRuns, runComparison } from '../report/compare.ts';
 import { METHODS, type MethodName } from '../training/types.ts';
-import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, intArg } from './common.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, interruptible, intArg } from './common.ts';
 import { progressBar, type Progress } from './progress.ts';
 
 function methodList(v: string): MethodName[] {
@@ -38,13 +38,7 @@ export function register(program: Command): void {
     const split = opts.full ? 'standard' : opts.split;
     const runs = defaultRuns(opts.methods, opts.controls);
     info(`comparing ${runs.map((r) => r.label).join(', ')} on ${opts.dataDir ?? opts.dataset ?? 'mnist'} (${split} split), ${opts.epochs} epoch(s) each, backend ${backend}; report in ${out}`);
-    let stop = false;
-    const onSigint = () => {
-      if (stop) process.exit(130);
-      stop = true;
-      info('\ninterrupt: finishing this batch, writing the report so far (Ctrl-C again to abort)');
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = interruptible('writing the report so far');
     let bar: Progress | undefined;
     try {
       const result = await runComparison({
@@ -64,7 +58,7 @@ export function register(program: Command): void {
         },
         onBatch: (_run, p) => bar?.update(p.epoch, p.batch, p.batches, p.runningError),
         onRunEnd: () => bar?.stop(),
-        shouldStop: () => stop,
+        shouldStop: interrupt.stopRequested,
       });
       const command = ['tfjs-tcl', ...process.argv.slice(2)].join(' ');
       const elapsed = (Date.now() - startedAt.getTime()) / 1000;
@@ -105,7 +99,7 @@ export function register(program: Command): void {
       );
     } finally {
       bar?.stop();
-      process.off('SIGINT', onSigint);
+      interrupt.dispose();
     }
   });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { trainNetwork, type TrainSummary } from '../training/train.ts';
-import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, intArg } from './common.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, interruptible, intArg } from './common.ts';
 import { progressBar } from './progress.ts';
 
 /** `--protocol`, `--tcl-update`, `--dead-zone`, `--cycle`: TCL's knobs, shared by train and compare. */
@@ -39,13 +39,7 @@ export function register(program: Command): void {
   addTclOptions(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
-    let stop = false;
-    const onSigint = () => {
-      if (stop) process.exit(130);
-      stop = true;
-      info('\ninterrupt: finishing this batch and writing a checkpoint (Ctrl-C again to abort)');
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = interruptible('writing a checkpoint');
     const bar = progressBar(`${opts.method.toUpperCase()} (${backend})`, opts.epochs);
     try {
       const { summary } = await trainNetwork({
@@ -67,13 +61,13 @@ export function register(program: Command): void {
         resume: opts.resume,
         evalTrain: opts.evalTrain,
         onBatch: (p) => bar.update(p.epoch, p.batch, p.batches, p.runningError),
-        shouldStop: () => stop,
+        shouldStop: interrupt.stopRequested,
       });
       bar.stop();
       emit(opts, summary, () => formatSummary(summary));
     } finally {
       bar.stop();
-      process.off('SIGINT', onSigint);
+      interrupt.dispose();
     }
   });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TclError } from '../errors.ts';
 import { readIdxHeader, readIdxImages, readIdxLabels, writeIdxImages, writeIdxLabels } from './idx.ts';
-import { gzip, idxBytes, imagesBytes, labelsBytes, pixelOf, tempDir } from './test-fixtures.ts';
+import { gzip, idxBytes, imagesBytes, labelsBytes, pixelOf, tclError, tempDir } from './test-fixtures.ts';
 
 let dir: string;
 const file = (name: string, bytes: Buffer) => {
@@ -19,13 +19,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Expects a one-line TclError whose message contains every fragment. */
 async function expectTclError(p: Promise<unknown>, ...fragments: string[]): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TclError);
-  const msg = (e as TclError).message;
-  expect(msg).not.toContain('\n');
+  const msg = await tclError(p);
   for (const f of fragments) expect(msg).toContain(f);
 }
 

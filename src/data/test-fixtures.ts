@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { expect } from 'vitest';
+import { TclError } from '../errors.ts';
 
 /** Header (magic + one uint32 per dimension) followed by `data`. */
 export function idxBytes(magic: number, dims: number[], data: Uint8Array): Buffer {
@@ -57,4 +59,16 @@ export function writeIdxDir(
     if (f) fs.writeFileSync(path.join(dir, f.name), f.bytes);
   }
   return dir;
+}
+
+/** Awaits `p`, expects it to reject with a one-line TclError, and returns the message. */
+export async function tclError(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(TclError);
+  const msg = (e as TclError).message;
+  expect(msg).not.toContain('\n');
+  return msg;
 }
