@@ -30,7 +30,8 @@ export { evaluate, type EvalResult } from './training/evaluate.ts';
 export { EpMethod, epUpdate } from './training/methods/ep.ts';
 export { TclMethod, tclUpdate, type Thresholds } from './training/methods/tcl.ts';
 export { BpMethod, mlpGradients } from './training/methods/bp.ts';
-export { loadPreset, listPresets, validatePreset, DEFAULT_PRESET, type Preset, type EpHyper, type TclHyper, type BpHyper, type ProtocolName } from './training/preset.ts';
+export { loadPreset, listPresets, DEFAULT_PRESET, MODELS_DIR } from './training/preset-files.ts';
+export { validatePreset, parseDeadZone, type Preset, type EpHyper, type TclHyper, type BpHyper, type ProtocolName } from './training/preset.ts';
 export { METHODS, type MethodName, type TrainingMethod, type Batch, type Delta } from './training/types.ts';
 
 // Data.

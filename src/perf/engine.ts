@@ -37,6 +37,8 @@ const instances = new WeakMap<object, Kernels>();
 
 /** The kernels bound to the current tfjs wasm backend, or null when the backend is not wasm (or `TFJS_TCL_FUSED=0`). */
 export function kernelsForBackend(): Kernels | null {
+  // Node only (the kernels and their worker threads use Node APIs); TFJS_TCL_FUSED=0 forces the plain tfjs path.
+  if (typeof process === 'undefined' || !process.versions?.node) return null;
   if (tf.getBackend() !== 'wasm' || process.env.TFJS_TCL_FUSED === '0') return null;
   const be = tf.backend() as unknown as WasmBackendLike;
   if (!be.wasm?.asm?.memory || typeof be.wasm._malloc !== 'function' || !be.dataIdMap) return null;

@@ -7,7 +7,7 @@ import { initBackend } from '../backend.ts';
 import { loadDataset, type Dataset } from '../data/index.ts';
 import { loadNetwork } from '../io/network-io.ts';
 import { evaluate } from './evaluate.ts';
-import { loadPreset } from './preset.ts';
+import { loadPreset } from './preset-files.ts';
 import { trainNetwork } from './train.ts';
 import type { MethodName } from './types.ts';
 

@@ -18,7 +18,8 @@ import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
 import { BpMethod } from './methods/bp.ts';
 import { EpMethod } from './methods/ep.ts';
 import { TclMethod } from './methods/tcl.ts';
-import { loadPreset, parseDeadZone, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
+import { parseDeadZone, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
+import { loadPreset } from './preset-files.ts';
 import type { MethodName, TrainingMethod } from './types.ts';
 
 export interface TrainConfig extends DatasetOptions {
