@@ -7,7 +7,7 @@ import { prepare, disposePrepared, relax, zeroStates } from '../network/dynamics
 import { epUpdate } from '../training/methods/ep.ts';
 import { tclUpdate } from '../training/methods/tcl.ts';
 import { cycleMaps } from '../training/methods/tcl-cycle.ts';
-import { loadPreset } from '../training/preset.ts';
+import { loadPreset } from '../training/preset-files.ts';
 import { applyDelta } from '../training/types.ts';
 import { kernelsForBackend, type Kernels } from './engine.ts';
 import { epStepFused } from './fused-ep.ts';
