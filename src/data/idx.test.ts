@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TclError } from '../errors.ts';
 import { readIdxHeader, readIdxImages, readIdxLabels, writeIdxImages, writeIdxLabels } from './idx.ts';
 import { gzip, idxBytes, imagesBytes, labelsBytes, pixelOf, tclError, tempDir } from './test-fixtures.ts';
 

@@ -9,7 +9,6 @@
  * Compression is detected by the gzip magic 0x1f8b, not by the file name.
  */
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import zlib from 'node:zlib';
 import { TclError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';

@@ -13,11 +13,10 @@
  *  - 'faithful': each synapse's FIR memory is stepped through the cycle's grid in time;
  *  - 'fast': u is linear in the signal, so the grid response folds into one matrix per cycle;
  *    for the input weights (pre = x is clamped) u_j = xᵀ D_j / B with D_j the filtered
- *    postsynaptic trace, and a column (j, h) is skipped when the bound
- *    |u| ≤ max(Σ_b D⁺, −Σ_b D⁻)/B (x ∈ [0,1]) proves no weight of it passes the dead zone.
+ *    postsynaptic trace, and grid points where a bound proves that no weight passes the dead
+ *    zone are skipped (plain tfjs: tcl-synapses.ts; wasm kernels: src/perf/fused-tcl.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EnergyDense } from '../../layers/energy-dense.ts';
 import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '../../network/dynamics.ts';
 import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
@@ -27,6 +26,18 @@ import { parseDeadZone, type TclHyper } from '../preset.ts';
 import type { Rng } from '../rng.ts';
 import { applyDelta, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
 import { cycleMaps, type CycleMaps } from './tcl-cycle.ts';
+import {
+  absQuantile,
+  deadZoneSum,
+  download,
+  hebbianMean,
+  inputWeightsFast,
+  quantileOfU,
+  relativeSignals,
+  steppedSynapses,
+  toURelative,
+  writeFastMemory,
+} from './tcl-synapses.ts';
 
 /** Per-group dead-zone thresholds actually used (fixed, or measured per batch for 'quantile:q'). */
 export interface Thresholds {
@@ -95,211 +106,6 @@ function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: 
   }
 }
 
-/** Runs f in a tidy scope and returns its result's values (the tensor is disposed). */
-function download(f: () => tf.Tensor): Float32Array {
-  const t = tf.tidy(f);
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
-
-function deadZoneSum(u: Float32Array, G: number, P: number, theta: number, w: Float32Array, out: Float32Array): number {
-  let passed = 0;
-  for (let j = 0; j < G; j++) {
-    const wj = w[j];
-    const off = j * P;
-    for (let i = 0; i < P; i++) {
-      const v = u[off + i];
-      if (v >= theta || v <= -theta) {
-        out[i] += wj * v;
-        passed++;
-      }
-    }
-  }
-  return passed;
-}
-
-/** q-quantile of |v| over (a random sample of at most 65,536 of) the values. */
-function absQuantile(values: Float32Array, q: number, rng?: Rng): number {
-  const n = values.length;
-  const m = Math.min(n, 65536);
-  const s = new Float32Array(m);
-  for (let i = 0; i < m; i++) s[i] = Math.abs(values[m === n ? i : Math.floor((rng ? rng.next() : Math.random()) * n)]);
-  s.sort();
-  return s[Math.min(m - 1, Math.floor(q * m))];
-}
-
-/** Stacks a per-state signal list relative to state 0: [nStates−1, P]. */
-function relativeSignals(sig: tf.Tensor[]): tf.Tensor2D {
-  return tf.tidy(() => {
-    const s0 = sig[0].reshape([1, -1]);
-    return tf.sub(tf.stack(sig.slice(1).map((t) => t.reshape([-1]))), s0) as tf.Tensor2D;
-  });
-}
-
-/** The G × (nStates−1) part of toU that acts on signals relative to the free state (kernel has zero area). */
-function toURelative(maps: CycleMaps): tf.Tensor2D {
-  const S = maps.nStates;
-  const m = new Float32Array(maps.grid * (S - 1));
-  for (let j = 0; j < maps.grid; j++) for (let l = 1; l < S; l++) m[j * (S - 1) + l - 1] = maps.toU[j * S + l];
-  return tf.tensor2d(m, [maps.grid, S - 1]);
-}
-
-/**
- * Fast path for the clamped-input weights: Σ_j w_j g(u_j) with u_j = xᵀ D_j / B, D = toU · ΔH.
- * Returns the accumulated [n0 × n1] sum, the number of passing pairs and, for 'quantile', θ.
- */
-function inputWeightsFast(
-  x: tf.Tensor2D,
-  dH: tf.Tensor2D /* [nStates-1, B*n1] */,
-  toU: tf.Tensor2D,
-  maps: CycleMaps,
-  n1: number,
-  theta: number | { q: number },
-  rng?: Rng,
-  fusedSum?: (theta: number) => { sum: Float32Array; passed: number },
-): { sum: Float32Array; passed: number; theta: number } {
-  const B = x.shape[0];
-  const n0 = x.shape[1];
-  const G = maps.grid;
-  if (fusedSum && typeof theta === 'number') return { ...fusedSum(theta), theta };
-  const D = download(() => tf.matMul(toU, dH)); // [G, B, n1]
-  const xs = download(() => tf.clipByValue(x, 0, 1)); // [B, n0]
-  // Rows whose input is 0 in every example have u = 0 exactly.
-  const rows: number[] = [];
-  for (let i = 0; i < n0; i++) {
-    let any = false;
-    for (let b = 0; b < B; b++) if (xs[b * n0 + i] !== 0) { any = true; break; }
-    if (any) rows.push(i);
-  }
-  const nR = rows.length;
-  const xT = new Float32Array(nR * B);
-  for (let r = 0; r < nR; r++) for (let b = 0; b < B; b++) xT[r * B + b] = xs[b * n0 + rows[r]] / B;
-  const sum = new Float32Array(n0 * n1);
-  if (nR === 0) return { sum, passed: 0, theta: typeof theta === 'number' ? theta : 0 };
-  const xTt = tf.tensor2d(xT, [nR, B]);
-  let th: number;
-  if (typeof theta === 'number') {
-    th = theta;
-  } else {
-    // Adaptive dead zone (ours): θ = q-quantile of |u| over 32 random input rows and every grid point.
-    const pick = Math.min(32, nR);
-    const sample = new Float32Array(pick * B);
-    for (let r = 0; r < pick; r++) {
-      const src = Math.floor((rng ? rng.next() : Math.random()) * nR);
-      sample.set(xT.subarray(src * B, src * B + B), r * B);
-    }
-    const u = download(() => tf.matMul(tf.tensor2d(sample, [pick, B]), tf.tensor3d(D, [G, B, n1]).transpose([1, 0, 2]).reshape([B, G * n1])));
-    th = absQuantile(u, theta.q, rng);
-  }
-  if (fusedSum) {
-    xTt.dispose();
-    return { ...fusedSum(th), theta: th };
-  }
-  // Bound per column (j, h): with x ∈ [0,1], u ∈ [Σ_b D⁻/B, Σ_b D⁺/B].
-  const colJ: number[] = [];
-  const colH: number[] = [];
-  for (let j = 0; j < G; j++) {
-    for (let h = 0; h < n1; h++) {
-      let pos = 0;
-      let neg = 0;
-      for (let b = 0; b < B; b++) {
-        const v = D[(j * B + b) * n1 + h];
-        if (v > 0) pos += v;
-        else neg += v;
-      }
-      if (pos / B >= th || -neg / B >= th) {
-        colJ.push(j);
-        colH.push(h);
-      }
-    }
-  }
-  let passed = 0;
-  const CHUNK = 8192;
-  for (let c0 = 0; c0 < colJ.length; c0 += CHUNK) {
-    const nc = Math.min(CHUNK, colJ.length - c0);
-    const Dact = new Float32Array(B * nc);
-    for (let a = 0; a < nc; a++) {
-      const j = colJ[c0 + a];
-      const h = colH[c0 + a];
-      for (let b = 0; b < B; b++) Dact[b * nc + a] = D[(j * B + b) * n1 + h];
-    }
-    const u = download(() => tf.matMul(xTt, tf.tensor2d(Dact, [B, nc])));
-    for (let r = 0; r < nR; r++) {
-      const rowOff = rows[r] * n1;
-      const uOff = r * nc;
-      for (let a = 0; a < nc; a++) {
-        const v = u[uOff + a];
-        if (v >= th || v <= -th) {
-          sum[rowOff + colH[c0 + a]] += maps.weights[colJ[c0 + a]] * v;
-          passed++;
-        }
-      }
-    }
-  }
-  xTt.dispose();
-  if (process.env.TCL_DEBUG) console.error('nR', nR, 'nAct', colJ.length, 'computed', nR * colJ.length, 'passed', passed, (passed / (nR * colJ.length)).toFixed(3));
-  return { sum, passed, theta: th };
-}
-
-/** Faithful synapse: FIR memory stepped through the cycle (periodic steady state), from per-state signals [S, P]. */
-function steppedSynapses(sig: tf.Tensor2D, maps: CycleMaps, theta: number, memory: tf.LayerVariable | null): { sum: Float32Array; passed: number } {
-  const G = maps.grid;
-  const S = maps.nStates;
-  const P = sig.shape[1];
-  const K = maps.kernel;
-  const depth = K.length - 1;
-  const s = download(() => tf.matMul(tf.tensor2d(maps.interp, [G, S]), sig)); // absolute signal s(t_j), [G, P]
-  // Adapted to the cycle: before time m = shift the synapse remembers s_{m−1}, …, s_{m−depth} (circularly).
-  const mem: Float32Array[] = [];
-  for (let d = 1; d <= depth; d++) {
-    const j = (((maps.shift - d) % G) + G) % G;
-    mem.push(s.slice(j * P, (j + 1) * P));
-  }
-  const sum = new Float32Array(P);
-  let passed = 0;
-  for (let step = 0; step < G; step++) {
-    const m = (maps.shift + step) % G;
-    const cur = s.subarray(m * P, (m + 1) * P);
-    const w = maps.weights[step];
-    for (let i = 0; i < P; i++) {
-      let u = K[0] * cur[i];
-      for (let d = 0; d < depth; d++) u += K[d + 1] * mem[d][i];
-      u /= 100;
-      if (u >= theta || u <= -theta) {
-        sum[i] += w * u;
-        passed++;
-      }
-    }
-    const oldest = mem.pop() as Float32Array;
-    oldest.set(cur);
-    mem.unshift(oldest);
-  }
-  if (memory) {
-    const flat = new Float32Array(depth * P);
-    mem.forEach((m, d) => flat.set(m, d * P));
-    memory.write(tf.tensor(flat, memory.shape as number[]));
-  }
-  return { sum, passed };
-}
-
-/** Memory the fast path writes: the last `depth` grid samples of every synapse's signal (same as the faithful path ends with). */
-function writeFastMemory(layer: EnergyDense, maps: CycleMaps, sigStatesW: () => tf.Tensor2D, sigStatesB: tf.Tensor2D) {
-  const depth = maps.kernel.length - 1;
-  const G = maps.grid;
-  const S = maps.nStates;
-  const rows = new Float32Array(depth * S);
-  for (let d = 1; d <= depth; d++) {
-    const j = (((maps.shift - d) % G) + G) % G;
-    rows.set(maps.interp.subarray(j * S, (j + 1) * S), (d - 1) * S);
-  }
-  tf.tidy(() => {
-    const R = tf.tensor2d(rows, [depth, S]);
-    if (layer.kernelMemory) layer.kernelMemory.write(tf.matMul(R, sigStatesW()).reshape(layer.kernelMemory.shape as number[]));
-    if (layer.biasMemory) layer.biasMemory.write(tf.matMul(R, sigStatesB).reshape(layer.biasMemory.shape as number[]));
-  });
-}
-
 /**
  * The TCL update for one batch at signed β (not applied).
  *
@@ -313,7 +119,6 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
   const mode = parseDeadZone(hyper.deadZone);
   const layers = net.couplingLayers;
   const L = layers.length;
-  const B = batch.x.shape[0];
   const faithful = hyper.update === 'faithful';
   const writeMemory = faithful || !!opts.writeMemory;
   const theta: Thresholds = { W: [], b: [] };
@@ -395,14 +200,6 @@ function cachedCycleMaps(hyper: TclHyper): CycleMaps {
   let m = mapsCache.get(key);
   if (!m) mapsCache.set(key, (m = cycleMaps(hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle)));
   return m;
-}
-
-function hebbianMean(pre: tf.Tensor2D, post: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(tf.matMul(tf.transpose(pre) as tf.Tensor2D, post), pre.shape[0]) as tf.Tensor2D;
-}
-
-function quantileOfU(sig: tf.Tensor2D, toU: tf.Tensor2D, q: number, rng?: Rng): number {
-  return absQuantile(download(() => tf.matMul(toU, relativeSignals(tf.unstack(sig)))), q, rng);
 }
 
 export class TclMethod implements TrainingMethod {
