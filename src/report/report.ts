@@ -44,7 +44,7 @@ export function resultTable(r: CompareResult, backend: string): string[][] {
     pct(x.summary.testError),
     pct(x.summary.trainError ?? x.summary.trainErrorRunning),
     String(x.summary.epochs),
-    x.summary.secondsPerEpoch.toFixed(1),
+    x.summary.secondsPerEpoch.toFixed(x.summary.secondsPerEpoch < 10 ? 2 : 1),
     String(Math.round(x.summary.examplesPerSecond)),
     backend,
   ]);
