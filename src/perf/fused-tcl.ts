@@ -180,7 +180,6 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
     computed += v[1];
   }
   const computedFraction = computed / Math.max(1, nR * (n1 / 4) * t.G);
-  if (process.env.TCL_DEBUG) console.error('nR', nR, 'computed', computedFraction.toFixed(3), 'passed', passed);
   return { sum: arena.view(sumPtr, n0 * n1).slice(), passed, computedFraction };
 }
 

@@ -151,7 +151,6 @@ export function inputWeightsFast(
     }
   }
   xTt.dispose();
-  if (process.env.TCL_DEBUG) console.error('nR', nR, 'nAct', colJ.length, 'computed', nR * colJ.length, 'passed', passed, (passed / (nR * colJ.length)).toFixed(3));
   return { sum, passed, theta: th };
 }
 
