@@ -10,7 +10,7 @@ export class TclError extends Error {
   }
 }
 
-/** Throws a TclError when `cond` is false. */
-export function check(cond: unknown, message: string | (() => string)): asserts cond {
-  if (!cond) throw new TclError(typeof message === 'function' ? message() : message);
+/** Training stopped because a weight or state became NaN/Inf. */
+export class DivergedError extends TclError {
+  override name = 'DivergedError';
 }

@@ -69,6 +69,22 @@ describe('tfjs-tcl CLI', () => {
     expect(bad.stderr).toMatch(/net\.safetensors/);
   });
 
+  it('--resume continues with the checkpoint’s method and epoch target, and refuses flags that would change the run', async () => {
+    const out = tmp();
+    const first = await cli(['train', '--method', 'ep', '--train-size', '200', '--test-size', '100', '--epochs', '2', '--out', out, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    // Continue the finished 2-epoch run to 3 epochs without repeating --method: the checkpoint says EP.
+    const more = await cli(['train', '--resume', out, '--epochs', '3', '--json']);
+    expect(more.code, more.stderr).toBe(0);
+    const s = lastJson(more.stdout);
+    expect(s.method).toBe('ep');
+    expect(s.epochs).toBe(3);
+    expect(s.metrics).toHaveLength(3);
+    const bad = await cli(['train', '--resume', out, '--model', 'mnist-784-500-500-10']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('error: --resume continues the checkpoint with its own settings; drop --model');
+  });
+
   it('a model whose input size does not match the data fails with a shape-mismatch line', async () => {
     const dir = tmp();
     const preset = JSON.parse(fs.readFileSync('models/mnist-784-500-10.json', 'utf8'));

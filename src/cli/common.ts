@@ -40,11 +40,12 @@ export function addGlobalOptions(cmd: Command): Command {
 }
 
 /** `--dataset`, `--data-dir`, `--split`, `--train-size`, `--test-size`: every command that reads data. */
-export function addDataOptions(cmd: Command, defaults: { split?: string } = {}): Command {
+/** `defaults.split: null` leaves --split unset when not given (evaluate takes the model's own split then). */
+export function addDataOptions(cmd: Command, defaults: { split?: string | null } = {}): Command {
   return cmd
     .option('--dataset <name>', 'mnist (default) | fashion-mnist | idx (any directory of the four IDX files, with --data-dir)')
     .option('--data-dir <dir>', 'directory holding train/t10k IDX files (implies --dataset idx unless --dataset is given)')
-    .addOption(new Option('--split <split>', 'paper: train[0:10000] / train[10000:12000]; standard: train / t10k files').choices(['paper', 'standard']).default(defaults.split ?? 'paper'))
+    .addOption(new Option('--split <split>', 'paper: train[0:10000] / train[10000:12000]; standard: train / t10k files').choices(['paper', 'standard']).default(defaults.split === null ? undefined : (defaults.split ?? 'paper')))
     .option('--train-size <n>', 'use the first N training examples of the split', intArg('--train-size', 1))
     .option('--test-size <n>', 'use the first N test examples of the split', intArg('--test-size', 1));
 }

@@ -10,14 +10,15 @@ export function register(program: Command): void {
     .command('evaluate')
     .description('recompute the test error of a saved model (tfjs directory, model.json or .safetensors)')
     .requiredOption('--model <path>', 'saved model: a directory written by train, its model.json, or a .safetensors file');
-  addDataOptions(cmd);
+  addDataOptions(cmd, { split: null });
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
     const { net, info } = await loadNetwork(opts.model);
     const data = await loadDataset({
       dataset: opts.dataset ?? (opts.dataDir ? undefined : info.dataset),
       dataDir: opts.dataDir,
-      split: opts.split,
+      // A model is tested on the split it was trained on unless told otherwise (its test images are never its training images).
+      split: opts.split ?? (info.split === 'standard' ? 'standard' : 'paper'),
       trainSize: opts.trainSize,
       testSize: opts.testSize,
     });

@@ -6,10 +6,11 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressBar(label: string, epochs: number): Progress {
+/** `epochs` undefined (a resumed run): the bar shows the epoch without a total. */
+export function progressBar(label: string, epochs?: number): Progress {
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} |{bar}| epoch {epoch}/${epochs} · batch {value}/{total} · running error {err} · {eta_formatted} left`,
+      format: `${label} |{bar}| epoch {epoch}${epochs ? `/${epochs}` : ''} · batch {value}/{total} · running error {err} · {eta_formatted} left`,
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,

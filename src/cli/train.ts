@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { trainNetwork, type TrainSummary } from '../training/train.ts';
-import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, interruptible, intArg } from './common.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, interruptible, intArg, TclError } from './common.ts';
 import { progressBar } from './progress.ts';
 
 /** `--protocol`, `--tcl-update`, `--dead-zone`, `--cycle`: TCL's knobs, shared by train and compare. */
@@ -27,30 +27,40 @@ export function register(program: Command): void {
   const cmd = program
     .command('train')
     .description('train an energy-based network with TCL, EP or backprop')
-    .addOption(new Option('--method <m>', 'training method').choices(['tcl', 'ep', 'bp']).default('tcl'))
-    .option('--model <preset>', 'model preset name (models/*.json) or path to a preset JSON', 'mnist-784-500-10')
-    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 1)
+    .addOption(new Option('--method <m>', 'training method (default tcl; with --resume, the checkpoint’s)').choices(['tcl', 'ep', 'bp']))
+    .option('--model <preset>', 'model preset name (models/*.json) or path to a preset JSON (default mnist-784-500-10)')
+    .option('--epochs <n>', 'training epochs in all (default 1; with --resume, the checkpoint’s target)', intArg('--epochs', 1))
     .option('--batch-size <n>', 'batch size (default: the preset’s, 20)', intArg('--batch-size', 1))
     .option('--out <dir>', 'directory for the saved model, metrics.json and checkpoints')
     .option('--resume <dir>', 'continue the run checkpointed in DIR')
     .option('--eval-train', 'also measure the error on the whole training set after each epoch', false);
-  addDataOptions(cmd);
+  addDataOptions(cmd, { split: null });
   addSeedOption(cmd);
   addTclOptions(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
     const interrupt = interruptible('writing a checkpoint');
-    const bar = progressBar(`${opts.method.toUpperCase()} (${backend})`, opts.epochs);
+    if (opts.resume) {
+      // A resumed run continues exactly as checkpointed: settings that would change it are refused.
+      const fixed = ['model', 'batchSize', 'dataset', 'dataDir', 'split', 'trainSize', 'testSize', 'seed', 'protocol', 'tclUpdate', 'deadZone', 'cycle'];
+      const given = fixed.filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      if (given.length) {
+        const flags = given.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ');
+        throw new TclError(`--resume continues the checkpoint with its own settings; drop ${flags}`);
+      }
+    }
+    const label = (opts.method ?? (opts.resume ? 'resumed' : 'tcl')).toUpperCase();
+    const bar = progressBar(`${label} (${backend})`, opts.epochs ?? (opts.resume ? undefined : 1));
     try {
       const { summary } = await trainNetwork({
-        method: opts.method,
+        method: opts.method ?? (opts.resume ? undefined : 'tcl'),
         model: opts.model,
         dataset: opts.dataset,
         dataDir: opts.dataDir,
         split: opts.split,
         trainSize: opts.trainSize,
         testSize: opts.testSize,
-        epochs: opts.epochs,
+        epochs: opts.epochs ?? (opts.resume ? undefined : 1),
         batchSize: opts.batchSize,
         seed: opts.seed,
         protocol: opts.protocol,

@@ -46,7 +46,18 @@ async function saveArtifacts(pathOrDir: string, artifacts: tf.io.ModelArtifacts)
   const isJson = pathOrDir.endsWith('.json');
   const dir = isJson ? path.dirname(pathOrDir) : pathOrDir;
   const jsonName = isJson ? path.basename(pathOrDir) : MODEL_JSON;
-  const jsonPath = path.join(dir, jsonName);
+  // model.json is the commit file: it goes in last, so it never points at a half-written weights.bin.
+  await writeFilesAtomic(dir, modelFiles(artifacts, path.join(dir, jsonName)), { commitFile: jsonName });
+  return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+}
+
+/**
+ * The standard tfjs layout of a model's artifacts as file contents: { 'weights.bin', '<name>.json' }
+ * (`jsonPath` names the JSON file and appears in errors). Used to write a model together with
+ * other files in one atomic set (training checkpoints).
+ */
+export function modelFiles(artifacts: tf.io.ModelArtifacts, jsonPath: string): Record<string, string | Uint8Array> {
+  const jsonName = path.basename(jsonPath);
   if (artifacts.modelTopology instanceof ArrayBuffer) {
     throw new TclError(`${jsonPath}: saving a binary (GraphDef) model topology is not supported`);
   }
@@ -69,9 +80,7 @@ async function saveArtifacts(pathOrDir: string, artifacts: tf.io.ModelArtifacts)
     if (artifacts[key] != null) modelJSON[key] = artifacts[key];
   }
   if (jsonName === WEIGHTS_BIN) throw new TclError(`${jsonPath}: the model JSON cannot be named ${WEIGHTS_BIN}`);
-  // model.json is the commit file: it goes in last, so it never points at a half-written weights.bin.
-  await writeFilesAtomic(dir, { [WEIGHTS_BIN]: weights, [jsonName]: JSON.stringify(modelJSON) }, { commitFile: jsonName });
-  return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+  return { [WEIGHTS_BIN]: weights, [jsonName]: JSON.stringify(modelJSON) };
 }
 
 async function loadArtifacts(pathOrDir: string): Promise<tf.io.ModelArtifacts> {

@@ -8,8 +8,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TclError } from '../errors.ts';
 import { EnergyNetwork, energyNetwork } from '../layers/energy-network.ts';
-import { fileSystem, loadLayersModelFromFile, MODEL_JSON } from './file-handler.ts';
-import { readSafetensors, writeSafetensors, type SafeTensors } from './safetensors.ts';
+import { writeFilesAtomic } from './atomic.ts';
+import { loadLayersModelFromFile, MODEL_JSON, modelFiles } from './file-handler.ts';
+import { encodeSafetensors, readSafetensors, type SafeTensors } from './safetensors.ts';
 
 export const SAFETENSORS_FILE = 'weights.safetensors';
 
@@ -41,34 +42,49 @@ export function networkTensors(net: EnergyNetwork, info: TrainingInfo = {}): { t
 }
 
 /**
- * Saves `net` into `dir`: model.json + weights.bin (tfjs) and weights.safetensors, each file
- * written atomically. `info` goes into model.json's userDefinedMetadata and the safetensors metadata.
+ * The files of a saved network, as contents: model.json + weights.bin (tfjs layout, with `info`
+ * in userDefinedMetadata) and weights.safetensors. Written with `writeFilesAtomic`, alone
+ * (`saveNetwork`) or together with a training checkpoint's other files.
+ */
+export async function networkFiles(net: EnergyNetwork, dir: string, info: TrainingInfo = {}): Promise<Record<string, string | Uint8Array>> {
+  const { tensors, metadata } = networkTensors(net, info);
+  net.setUserDefinedMetadata({ tfjsTcl: info });
+  let files: Record<string, string | Uint8Array> = {};
+  await net.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      files = modelFiles(artifacts, path.join(dir, MODEL_JSON));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  return { [SAFETENSORS_FILE]: encodeSafetensors(tensors, metadata, path.join(dir, SAFETENSORS_FILE)), ...files };
+}
+
+/**
+ * Saves `net` into `dir`: model.json + weights.bin (tfjs) and weights.safetensors, written as
+ * one atomic set (model.json last). `info` goes into model.json's userDefinedMetadata and the
+ * safetensors metadata.
  *
  *   await saveNetwork(net, 'runs/tcl', { method: 'tcl', dataset: 'mnist' });
  */
 export async function saveNetwork(net: EnergyNetwork, dir: string, info: TrainingInfo = {}): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
-  const { tensors, metadata } = networkTensors(net, info);
-  await writeSafetensors(path.join(dir, SAFETENSORS_FILE), tensors, metadata);
-  net.setUserDefinedMetadata({ tfjsTcl: info });
-  await net.save(fileSystem(dir));
+  await writeFilesAtomic(dir, await networkFiles(net, dir, info), { commitFile: MODEL_JSON });
 }
 
 /** Builds a network from a safetensors file written by `saveNetwork` (or by anyone with the same names). */
-export async function loadNetworkFromSafetensors(file: string): Promise<EnergyNetwork> {
+export async function loadNetworkFromSafetensors(file: string): Promise<{ net: EnergyNetwork; metadata: Record<string, string> }> {
   const { tensors, metadata } = await readSafetensors(file);
   const layers = (metadata.layers ?? '').split(',').map(Number);
   if (layers.length < 2 || layers.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new TclError(`${file}: metadata 'layers' is missing or invalid (expected e.g. "784,500,10")`);
   }
-  const schedule = metadata.schedule === 'sequential' ? 'sequential' : 'synchronous';
   const net = energyNetwork({
     layers,
     eps: Number(metadata.eps ?? 0.5),
     freeSteps: Number(metadata.free_steps ?? 20),
     evalMaxSteps: Number(metadata.eval_max_steps ?? 200),
-    schedule,
+    schedule: metadata.schedule === 'sequential' ? 'sequential' : 'synchronous',
     inference: metadata.inference === 'feedforward' ? 'feedforward' : 'relaxation',
+    memoryDepth: 0,
   });
   net.build([null, layers[0]]);
   net.couplingLayers.forEach((l, k) => {
@@ -81,10 +97,12 @@ export async function loadNetworkFromSafetensors(file: string): Promise<EnergyNe
       if (t.shape.join(',') !== shape.join(',')) {
         throw new TclError(`${file}: tensor '${name}' has shape [${t.shape}] but layers ${layers.join('-')} need [${shape}]`);
       }
-      v.write(tf.tensor(t.data, [...shape]));
+      tf.tidy(() => {
+        v.write(tf.tensor(t.data, [...shape]));
+      });
     }
   });
-  return net;
+  return { net, metadata };
 }
 
 /**
@@ -94,8 +112,7 @@ export async function loadNetworkFromSafetensors(file: string): Promise<EnergyNe
 export async function loadNetwork(pathOrDir: string): Promise<{ net: EnergyNetwork; info: TrainingInfo }> {
   if (!fs.existsSync(pathOrDir)) throw new TclError(`${pathOrDir}: no such model file or directory`);
   if (pathOrDir.endsWith('.safetensors')) {
-    const net = await loadNetworkFromSafetensors(pathOrDir);
-    const { metadata } = await readSafetensors(pathOrDir);
+    const { net, metadata } = await loadNetworkFromSafetensors(pathOrDir);
     return { net, info: metadata as TrainingInfo };
   }
   const isDir = fs.statSync(pathOrDir).isDirectory();

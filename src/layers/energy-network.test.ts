@@ -45,6 +45,16 @@ describe('EnergyNetwork as a tfjs model', () => {
     expect(net.lastPredictSteps).toBeGreaterThanOrEqual(20);
   });
 
+  it('predict() called outside tf.tidy leaves only its output behind', () => {
+    const net = energyNetwork({ layers: [20, 16, 4], seed: 3 });
+    net.build([null, 20]);
+    const x = tf.randomUniform([5, 20], 0, 1, 'float32', 1);
+    const before = tf.memory().numTensors;
+    const y = net.predict(x) as tf.Tensor;
+    expect(tf.memory().numTensors).toBe(before + 1);
+    y.dispose();
+  });
+
   it('save -> load reproduces every trainable and non-trainable weight bit-exactly and the same predictions', async () => {
     const net = energyNetwork({ layers: [30, 20, 5], seed: 4, eps: 0.4, freeSteps: 15, schedule: 'sequential' });
     net.build([null, 30]);

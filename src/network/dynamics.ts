@@ -179,7 +179,9 @@ export function relaxUntilStable(
   opts: { eps: number; minSteps: number; maxSteps: number; chunk?: number; schedule?: Schedule },
 ): { output: tf.Tensor2D; steps: number } {
   const chunk = opts.chunk ?? 5;
-  let s = relax(p, zeroStates(layers, B), opts.minSteps, opts);
+  const zeros = zeroStates(layers, B);
+  let s = relax(p, zeros, opts.minSteps, opts);
+  if (s !== zeros) zeros.forEach((t) => t.dispose());
   let steps = opts.minSteps;
   let prev = tf.tidy(() => tf.argMax(s[s.length - 1], 1));
   while (steps < opts.maxSteps) {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/index.ts';
-import { TclError } from '../errors.ts';
+import { DivergedError, TclError } from '../errors.ts';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { Rng } from './rng.ts';
@@ -135,8 +135,8 @@ export class TrainingLoop {
           for (let c = 1; c < C; c++) if (out[r * C + c] > out[r * C + best]) best = c;
           if (best !== train.labels[idx[r]]) s.wrong++;
         }
-        if (!Number.isFinite(out[0]) || out.some((v) => Number.isNaN(v))) {
-          throw new TclError(`training diverged: NaN/Inf in the output states at epoch ${s.epoch + 1}, batch ${bi + 1} (try a smaller learning rate)`);
+        if (!out.every(Number.isFinite)) {
+          throw new DivergedError(`training diverged: NaN/Inf in the outputs at epoch ${s.epoch + 1}, batch ${bi + 1} (try a smaller learning rate)`);
         }
         if (this.particles && res.free) {
           res.free.forEach((t, k) => scatterRows(this.particles![k], idx, sizes[k + 1], t.dataSync() as Float32Array));
@@ -190,10 +190,10 @@ export class TrainingLoop {
   /** Throws when a weight is NaN or infinite (the last good checkpoint stays as it is). */
   checkFinite(): void {
     const bad = tf.tidy(() => {
-      const flags = this.net.couplingLayers.map((l) => tf.any(tf.logicalNot(tf.isFinite(l.kernel.read()))));
+      const flags = this.net.couplingLayers.flatMap((l) => [l.kernel, l.bias].map((v) => tf.any(tf.logicalNot(tf.isFinite(v.read())))));
       return tf.any(tf.stack(flags)).dataSync()[0];
     });
-    if (bad) throw new TclError(`training diverged: NaN/Inf in the weights after epoch ${this.state.epoch + 1} (try a smaller learning rate)`);
+    if (bad) throw new DivergedError(`training diverged: NaN/Inf in the weights after epoch ${this.state.epoch + 1} (try a smaller learning rate)`);
   }
 }
 

@@ -7,6 +7,7 @@ import { initBackend } from '../backend.ts';
 import { loadDataset, type Dataset } from '../data/index.ts';
 import { loadNetwork } from '../io/network-io.ts';
 import { evaluate } from './evaluate.ts';
+import { TclError } from '../errors.ts';
 import { loadPreset } from './preset-files.ts';
 import { trainNetwork } from './train.ts';
 import type { MethodName } from './types.ts';
@@ -36,8 +37,8 @@ describe('the training loop', () => {
     });
   }
 
-  it('numTensors and numBytes stay flat across training epochs (TCL and EP)', async () => {
-    for (const method of ['tcl', 'ep'] as MethodName[]) {
+  it('numTensors and numBytes stay flat across training epochs (TCL, EP and BP)', async () => {
+    for (const method of ['tcl', 'ep', 'bp'] as MethodName[]) {
       const counts: number[] = [];
       const bytes: number[] = [];
       const small = await loadDataset({ split: 'paper', trainSize: 200, testSize: 100 });
@@ -92,7 +93,8 @@ describe('the training loop', () => {
     const bad = structuredClone(preset);
     bad.ep.lr = [3e38, 3e38]; // lr/β overflows float32: Inf · 0 = NaN in the first update
     const err = await trainNetwork({ method: 'ep', data: small, epochs: 2, model: bad, out: dir }).catch((e) => e);
-    expect(err.name).toBe('TclError');
+    expect(err).toBeInstanceOf(TclError); // one line on the CLI, no stack trace
+    expect(err.name).toBe('DivergedError');
     expect(err.message).toMatch(/diverged: NaN\/Inf/);
     expect(err.message.split('\n')).toHaveLength(1);
     expect(fs.readFileSync(path.join(dir, 'weights.bin')).equals(weightsBefore)).toBe(true);

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, type Dataset, type DatasetOptions } from '../data/index.ts';
-import { TclError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { loadNetwork, saveNetwork } from '../io/network-io.ts';
+import { DivergedError, TclError } from '../errors.ts';
+import { writeFilesAtomic } from '../io/atomic.ts';
+import { loadNetwork, networkFiles } from '../io/network-io.ts';
 import { EnergyNetwork, energyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
@@ -23,7 +23,8 @@ import { loadPreset } from './preset-files.ts';
 import type { MethodName, TrainingMethod } from './types.ts';
 
 export interface TrainConfig extends DatasetOptions {
-  method: MethodName;
+  /** Required for a new run; a resumed run continues with the checkpoint's method. */
+  method?: MethodName;
   /** Preset name, JSON path, or a preset object (default: the paper's MNIST network). */
   model?: string | Preset;
   epochs?: number;
@@ -115,8 +116,12 @@ interface SavedState {
   hasParticles: boolean;
 }
 
+/**
+ * Model, particles, loop state and metrics as one atomic set (trainer-state.json last), so a
+ * crash never leaves the weights of one epoch beside the state of another.
+ */
 async function writeCheckpoint(dir: string, net: EnergyNetwork, loop: TrainingLoop, saved: Omit<SavedState, 'loop' | 'hasParticles'>, info: Record<string, string>) {
-  await saveNetwork(net, dir, info);
+  const files = await networkFiles(net, dir, info);
   if (loop.particles) {
     const total = loop.particles.reduce((a, p) => a + p.length, 0);
     const buf = new Float32Array(total);
@@ -125,11 +130,12 @@ async function writeCheckpoint(dir: string, net: EnergyNetwork, loop: TrainingLo
       buf.set(p, o);
       o += p.length;
     }
-    await writeFileAtomic(path.join(dir, PARTICLES_FILE), new Uint8Array(buf.buffer));
+    files[PARTICLES_FILE] = new Uint8Array(buf.buffer);
   }
+  files[METRICS_FILE] = JSON.stringify({ method: saved.method, epochs: loop.state.metrics }, null, 2);
   const state: SavedState = { ...saved, loop: loop.state, hasParticles: !!loop.particles };
-  await writeFileAtomic(path.join(dir, STATE_FILE), JSON.stringify(state));
-  await writeFileAtomic(path.join(dir, METRICS_FILE), JSON.stringify({ method: saved.method, epochs: loop.state.metrics }, null, 2));
+  files[STATE_FILE] = JSON.stringify(state);
+  await writeFilesAtomic(dir, files, { commitFile: STATE_FILE });
 }
 
 /** Trains a network with TCL, EP or BP; see `TrainConfig`. */
@@ -138,9 +144,15 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   if (cfg.resume) {
     const f = path.join(cfg.resume, STATE_FILE);
     if (!fs.existsSync(f)) throw new TclError(`${cfg.resume}: no ${STATE_FILE} here, not a training checkpoint`);
-    resumeState = JSON.parse(fs.readFileSync(f, 'utf8')) as SavedState;
-    if (resumeState.method !== cfg.method) throw new TclError(`${cfg.resume}: checkpoint was trained with ${resumeState.method}, not ${cfg.method}`);
+    try {
+      resumeState = JSON.parse(fs.readFileSync(f, 'utf8')) as SavedState;
+    } catch (e) {
+      throw new TclError(`${f}: not a readable checkpoint state (${(e as Error).message.split('\n')[0]})`);
+    }
+    if (cfg.method && resumeState.method !== cfg.method) throw new TclError(`${cfg.resume}: checkpoint was trained with ${resumeState.method}, not ${cfg.method}`);
   }
+  const methodName = resumeState?.method ?? cfg.method;
+  if (!methodName) throw new TclError('no training method given (tcl, ep or bp)');
   const preset = resumeState?.preset ?? resolvePreset(cfg);
   const seed = resumeState?.seed ?? cfg.seed ?? 0;
   const epochs = cfg.epochs ?? resumeState?.epochs ?? 1;
@@ -148,13 +160,15 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     ? { dataset: resumeState.data.dataset, split: resumeState.data.split as DatasetOptions['split'], trainSize: resumeState.data.trainSize, testSize: resumeState.data.testSize, dataDir: resumeState.data.dataDir }
     : { dataset: cfg.dataset, dataDir: cfg.dataDir, split: cfg.split ?? 'paper', trainSize: cfg.trainSize, testSize: cfg.testSize };
   const data = cfg.data ?? (await loadDataset(dataOpts));
-  const method = makeMethod(cfg.method, preset);
+  const method = makeMethod(methodName, preset);
   let net: EnergyNetwork;
   let particles: Float32Array[] | null = null;
   if (resumeState && cfg.resume) {
     net = (await loadNetwork(cfg.resume)).net;
     if (resumeState.hasParticles) {
-      const raw = fs.readFileSync(path.join(cfg.resume, PARTICLES_FILE));
+      const pf = path.join(cfg.resume, PARTICLES_FILE);
+      if (!fs.existsSync(pf)) throw new TclError(`${pf}: missing (the checkpoint state says it has persistent particles)`);
+      const raw = fs.readFileSync(pf);
       const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
       particles = [];
       let o = 0;
@@ -173,6 +187,8 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
       evalMaxSteps: preset.evalMaxSteps,
       initScale: preset.initScale,
       seed,
+      // Only TCL's synapses carry integral-feedback memory; EP and BP models stay at their weights' size.
+      memoryDepth: methodName === 'tcl' ? undefined : 0,
     });
     net.build([null, preset.layers[0]]);
   }
@@ -185,7 +201,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   );
   const saved = {
     version: 1 as const,
-    method: cfg.method,
+    method: methodName,
     preset,
     seed,
     epochs,
@@ -193,14 +209,14 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   };
   const out = cfg.out ?? cfg.resume ?? null;
   const info = () => ({
-    method: cfg.method,
+    method: methodName,
     dataset: data.name,
     split: data.split,
     test_error: String(loop.state.metrics.at(-1)?.testError ?? ''),
     epochs: String(loop.state.epoch),
     seed: String(seed),
     preset: preset.name,
-    ...(cfg.method === 'tcl' ? { protocol: preset.tcl.protocol ?? 'sawtooth' } : {}),
+    ...(methodName === 'tcl' ? { protocol: preset.tcl.protocol ?? 'sawtooth' } : {}),
   });
   loop.opts.onEpoch = async (m) => {
     cfg.onEpoch?.(m);
@@ -210,9 +226,9 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   try {
     finished = await loop.run();
   } catch (e) {
-    if (e instanceof TclError && /diverged/.test(e.message) && out) {
+    if (e instanceof DivergedError && out) {
       const good = loop.state.metrics.length;
-      throw new TclError(`${e.message}; ${good ? `the last good checkpoint (epoch ${good}) is in ${out}` : 'no checkpoint was written'}`);
+      throw new DivergedError(`${e.message}; ${good ? `the last good checkpoint (epoch ${good}) is in ${out}` : 'no checkpoint was written'}`);
     }
     throw e;
   } finally {
@@ -222,10 +238,10 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   const ms = loop.state.metrics;
   const last = ms.at(-1);
   // The final model's error on the whole training set, once (per epoch only with evalTrain).
-  const trainError = last ? (last.trainError ?? evaluate(net, data.train).error) : null;
+  const trainError = last && finished ? (last.trainError ?? evaluate(net, data.train).error) : (last?.trainError ?? null);
   const summary: TrainSummary = {
-    method: cfg.method,
-    protocol: cfg.method === 'tcl' ? preset.tcl.protocol : undefined,
+    method: methodName,
+    protocol: methodName === 'tcl' ? preset.tcl.protocol : undefined,
     dataset: data.name,
     split: data.split,
     splitDescription: data.description,

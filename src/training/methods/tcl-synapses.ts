@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyDense } from '../../layers/energy-dense.ts';
 import type { Rng } from '../rng.ts';
-import type { CycleMaps } from './tcl-cycle.ts';
+import { U_SCALE, type CycleMaps } from './tcl-cycle.ts';
 
 /** Runs f in a tidy scope and returns its result's values (the tensor is disposed). */
 export function download(f: () => tf.Tensor): Float32Array {
@@ -177,7 +177,7 @@ export function steppedSynapses(sig: tf.Tensor2D, maps: CycleMaps, theta: number
     for (let i = 0; i < P; i++) {
       let u = K[0] * cur[i];
       for (let d = 0; d < depth; d++) u += K[d + 1] * mem[d][i];
-      u /= 100;
+      u /= U_SCALE;
       if (u >= theta || u <= -theta) {
         sum[i] += w * u;
         passed++;
@@ -190,7 +190,9 @@ export function steppedSynapses(sig: tf.Tensor2D, maps: CycleMaps, theta: number
   if (memory) {
     const flat = new Float32Array(depth * P);
     mem.forEach((m, d) => flat.set(m, d * P));
-    memory.write(tf.tensor(flat, memory.shape as number[]));
+    tf.tidy(() => {
+      memory.write(tf.tensor(flat, memory.shape as number[]));
+    });
   }
   return { sum, passed };
 }
