@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -19,13 +17,12 @@ export function register(program: Command): void {
     const backend = await backendFrom(opts);
     const { net, info } = await loadNetwork(opts.model);
     const out: string = opts.out;
+    // The atomic writers create missing directories and name the path in a one-line error.
     if (opts.format === 'tfjs') {
-      fs.mkdirSync(out, { recursive: true });
       net.setUserDefinedMetadata({ tfjsTcl: info });
       await net.save(fileSystem(out));
     } else {
       const { tensors, metadata } = networkTensors(net, info);
-      fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
       if (opts.format === 'safetensors') {
         await writeSafetensors(out, tensors, metadata);
       } else {

@@ -63,7 +63,6 @@ export function textTable(rows: string[][]): string {
 
 /** Writes report.md, results.json and the plots into `dir`; returns the files written. */
 export async function writeReport(dir: string, r: CompareResult, ctx: ReportContext): Promise<string[]> {
-  fs.mkdirSync(dir, { recursive: true });
   const curves = lineChart({
     title: `Test error per epoch — ${r.dataset}, ${r.splitDescription}`,
     xLabel: 'epoch',
