@@ -26,7 +26,7 @@ for (;;) {
   gen = Atomics.load(ctrl, 0);
   if (gen < 0) break;
   try { k[ctrl[3] === 0 ? 'tclInputWeights' : 'gemmAcc'](...Array.from(args.subarray(0, ctrl[2]))); }
-  catch (e) { Atomics.store(ctrl, 1, -gen); Atomics.notify(ctrl, 1); throw e; }
+  catch (e) { Atomics.store(ctrl, 1, -gen); Atomics.notify(ctrl, 1); continue; }  // reported to the caller, not thrown (an uncaught worker error would crash the process)
   Atomics.store(ctrl, 1, gen);
   Atomics.notify(ctrl, 1);
 }
@@ -43,6 +43,8 @@ export class KernelPool {
   readonly k: KernelExports;
   private slots: Slot[] = [];
   private gen = 0;
+  /** Set when a worker died (e.g. failed to start): calls then fail at once instead of waiting. */
+  private broken: string | null = null;
   private top = 0;
 
   /** `threads` in all, the calling thread included. */
@@ -55,6 +57,9 @@ export class KernelPool {
       const buf = new SharedArrayBuffer(16 + 8 * MAX_ARGS);
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory: this.memory, ctrl: buf } });
       worker.unref();
+      worker.on('error', (e) => {
+        this.broken = e instanceof Error ? e.message : String(e);
+      });
       this.slots.push({ worker, ctrl: new Int32Array(buf, 0, 4), args: new Float64Array(buf, 16, MAX_ARGS) });
     }
   }
@@ -86,6 +91,7 @@ export class KernelPool {
   /** Runs tclInputWeights with jobs[i] on thread i (0 = this thread) and waits for all. */
   runTclInputWeights(jobs: number[][]): void {
     if (jobs.length > this.threads) throw new Error('KernelPool: more jobs than threads');
+    if (this.broken) throw new Error(`KernelPool: a worker thread died (${this.broken}); set TFJS_TCL_THREADS=1 to run without threads`);
     const gen = ++this.gen;
     jobs.slice(1).forEach((a, i) => {
       const s = this.slots[i];
@@ -101,7 +107,8 @@ export class KernelPool {
       for (;;) {
         const done = Atomics.load(s.ctrl, 1);
         if (done === gen) break;
-        if (done === -gen) throw new Error('KernelPool: a worker failed');
+        if (done === -gen) throw new Error('KernelPool: a kernel failed in a worker thread');
+        // A worker's death is only reported (the 'error' event) once this thread yields; until then the timeout bounds the wait.
         if (Atomics.wait(s.ctrl, 1, done, 120_000) === 'timed-out') throw new Error('KernelPool: a worker did not answer in 120 s');
       }
     }
