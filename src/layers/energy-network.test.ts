@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/tmp-dirs.ts';
 import { initBackend } from '../backend.ts';
 import { loadNetwork, saveNetwork } from '../io/network-io.ts';
 import { registerFileRouter } from '../io/index.ts';
@@ -13,7 +13,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-net-'));
+const tmp = tempDirs('tcl-net-');
 
 describe('EnergyNetwork as a tfjs model', () => {
   it('keeps W and b trainable and the synapse memory non-trainable, like BatchNormalization', () => {

@@ -54,25 +54,21 @@ describe('batched synapses (closed-form periodic steady state, tfjs)', () => {
     });
   }
 
-  it('a 2,000-point sweep runs in < 10 s and leaks no tensors', () => {
+  // The sweep's speed (target < 10 s for 2,000 points) is measured by `tfjs-tcl bench`, not asserted here.
+  it('a 2,000-point sweep leaks no tensors and finds the window', () => {
     const before = tf.memory().numTensors;
-    const t0 = performance.now();
     const amps = Array.from({ length: 2000 }, (_, i) => 1 + (199 * i) / 1999);
     const r = amplitudeSweep(REFERENCE_SETUP, amps);
-    const seconds = (performance.now() - t0) / 1000;
-    expect(seconds).toBeLessThan(10);
     expect(tf.memory().numTensors).toBe(before);
     // and it finds the window theta*tau_f .. theta*tau_s
     expect(r.window.aMin!).toBeCloseTo(THETA * 1, 0);
     expect(r.window.aMax!).toBeCloseTo(THETA * 9, 0);
   });
 
-  it('the learning window shrinks from ≈ tau_s/tau_f toward 1 as tau_f approaches tau_K (2,000 points in < 10 s)', () => {
-    const t0 = performance.now();
+  it('the learning window shrinks from ≈ tau_s/tau_f toward 1 as tau_f approaches tau_K (2,000 points)', () => {
     const ratios = Array.from({ length: 20 }, (_, i) => Math.pow(100, 1 - i / 19)); // 100 … 1
     const amps = Array.from({ length: 99 }, (_, i) => 2.5 * Math.pow(80, i / 98)); // 2.5 … 200, log-spaced
     const r = parameterSweep(REFERENCE_SETUP, 'tau-fast-over-tau-k', ratios, amps);
-    expect((performance.now() - t0) / 1000).toBeLessThan(10);
     const w = r.rows.map((x) => x.window.ratio ?? 1);
     expect(Math.abs(w[0]! - 9) / 9).toBeLessThan(0.03); // tau_f = 100 tau_K: the ideal tau_s/tau_f
     for (let i = 1; i < w.length; i++) expect(w[i]!).toBeLessThanOrEqual(w[i - 1]! * 1.002);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/tmp-dirs.ts';
 import { initBackend } from '../backend.ts';
 import { loadDataset, type Dataset } from '../data/index.ts';
 import { loadNetwork } from '../io/network-io.ts';
@@ -13,7 +13,7 @@ import { trainNetwork } from './train.ts';
 import type { MethodName } from './types.ts';
 
 let data: Dataset;
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-train-'));
+const tmp = tempDirs('tcl-train-');
 
 beforeAll(async () => {
   await initBackend();

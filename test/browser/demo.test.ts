@@ -5,7 +5,6 @@
  * Skips, saying so, when /usr/bin/chromium is missing (.ci/run installs it).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -15,6 +14,9 @@ import { CHROMIUM_PATH, haveChromium, launchChromium } from '../../demo/chromium
 import { serveDemo, type DemoServer } from '../../demo/serve.ts';
 import { initBackend } from '../../src/backend.ts';
 import { trainNetwork } from '../../src/training/train.ts';
+import { tempDirs } from '../tmp-dirs.ts';
+
+const tmp = tempDirs('tcl-demo-');
 
 const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
 /** A short run: the first 600 images of the paper split, one epoch, seed 0, 500 test images. */
@@ -33,7 +35,7 @@ describe.skipIf(!available)('the demo page in headless Chromium', () => {
   const offsite: string[] = [];
 
   beforeAll(async () => {
-    const built = await buildDemo(fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-demo-')));
+    const built = await buildDemo(tmp());
     server = await serveDemo(built.outDir, 0);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
