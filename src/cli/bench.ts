@@ -5,14 +5,8 @@ import { benchMethod, benchScaling, type BenchResult, type ScalingPoint } from '
 import { setKernelThreads } from '../perf/threads.ts';
 import { loadDataset } from '../data/index.ts';
 import { amplitudeSweep, REFERENCE_SETUP } from '../synapse/index.ts';
-import { METHODS, type MethodName } from '../training/types.ts';
-import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, intArg, TclError } from './common.ts';
-
-function parseMethods(v: string): MethodName[] {
-  const ms = v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const m of ms) if (!METHODS.includes(m as MethodName)) throw new TclError(`--methods: unknown method '${m}' (expected a comma list of ${METHODS.join(', ')})`);
-  return ms as MethodName[];
-}
+import type { MethodName } from '../training/types.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, intArg, methodsArg } from './common.ts';
 
 /** Seconds to load full MNIST, and for a 2,000-point single-synapse amplitude sweep (DESIGN.md's reference synapse). */
 async function otherTimings(): Promise<{ mnistLoadSeconds: number; synapseSweep2000Seconds: number }> {
@@ -44,7 +38,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('bench')
     .description('time one training epoch per method (and, with --scaling, the cost vs hidden size and batch size)')
-    .option('--methods <list>', 'comma list of methods', 'tcl,ep,bp')
+    .option('--methods <list>', 'comma list of methods', methodsArg, ['tcl', 'ep', 'bp'] as MethodName[])
     .option('--full', 'standard split (60,000 training / 10,000 test images) instead of the paper split', false)
     .option('--threads <n>', 'worker threads for the TCL synapse kernel (default: 2 on 2+ cores)', intArg('--threads', 1))
     .option('--scaling', 'seconds per 1,000 examples for hidden 100/500/2000 and batch 1/20/100; writes CSV and a plot', false)
@@ -53,7 +47,7 @@ export function register(program: Command): void {
   addSeedOption(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
-    const methods = parseMethods(opts.methods);
+    const methods: MethodName[] = opts.methods;
     if (opts.threads) setKernelThreads(opts.threads);
     if (opts.scaling) {
       const points = await benchScaling(methods, {

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, initBackend, type BackendName } from '../backend.ts';
 import { TclError } from '../errors.ts';
+import { METHODS, type MethodName } from '../training/types.ts';
 
 export interface GlobalOptions {
   backend: BackendName | 'auto';
@@ -31,6 +32,13 @@ export function numArg(flag: string): (v: string) => number {
   };
 }
 
+/** Parses `--methods tcl,ep,bp`, naming an unknown method in a one-line error. */
+export function methodsArg(v: string): MethodName[] {
+  const ms = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of ms) if (!METHODS.includes(m as MethodName)) throw new InvalidArgumentError(`unknown method '${m}' (expected a comma list of ${METHODS.join(', ')})`);
+  return ms as MethodName[];
+}
+
 /** `--backend`, `--json`, `--debug`: added to every command. */
 export function addGlobalOptions(cmd: Command): Command {
   return cmd
@@ -48,6 +56,15 @@ export function addDataOptions(cmd: Command, defaults: { split?: string | null }
     .addOption(new Option('--split <split>', 'paper: train[0:10000] / train[10000:12000]; standard: train / t10k files').choices(['paper', 'standard']).default(defaults.split === null ? undefined : (defaults.split ?? 'paper')))
     .option('--train-size <n>', 'use the first N training examples of the split', intArg('--train-size', 1))
     .option('--test-size <n>', 'use the first N test examples of the split', intArg('--test-size', 1));
+}
+
+/** `--protocol`, `--tcl-update`, `--dead-zone`, `--cycle`: TCL's knobs, shared by train and compare. */
+export function addTclOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--protocol <p>', 'TCL nudging protocol: sawtooth (fast up, slow down) | reversed | triangle').choices(['sawtooth', 'reversed', 'triangle']))
+    .addOption(new Option('--tcl-update <mode>', "TCL synapse update: fast (kernel linearity) | faithful (each synapse's memory stepped in time)").choices(['fast', 'faithful']))
+    .option('--dead-zone <mode>', "TCL dead zone: fixed (the paper's thresholds) | quantile:Q (ours: per-batch Q-quantile of |u|)")
+    .addOption(new Option('--cycle <c>', "TCL cycle: authors (levels relaxed from the free state) | continuous").choices(['authors', 'continuous']));
 }
 
 /** `--seed`: the one seed for init, shuffling and beta signs. */

@@ -1,16 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { defaultRuns, runComparison } from '../report/compare.ts';
-import { METHODS, type MethodName } from '../training/types.ts';
-import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, info, interruptible, intArg } from './common.ts';
+import type { MethodName } from '../training/types.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg } from './common.ts';
 import { progressBar, type Progress } from './progress.ts';
-
-function methodList(v: string): MethodName[] {
-  const ms = v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const m of ms) if (!METHODS.includes(m as MethodName)) throw new InvalidArgumentError(`unknown method '${m}' (expected a comma list of ${METHODS.join(', ')})`);
-  return ms as MethodName[];
-}
 
 function timestamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
@@ -20,15 +13,15 @@ export function register(program: Command): void {
   const cmd = program
     .command('compare')
     .description('train TCL, EP and BP on the same data, seed and budget; print a table and write a report (what `npm start` runs)')
-    .option('--methods <list>', 'comma list of methods', methodList, ['tcl', 'ep', 'bp'] as MethodName[])
+    .option('--methods <list>', 'comma list of methods', methodsArg, ['tcl', 'ep', 'bp'] as MethodName[])
     .option('--epochs <n>', 'epochs per method', intArg('--epochs', 1), 5)
     .option('--full', 'standard split: all 60k training images, 10k test images (default: the paper split, 10k/2k)', false)
     .option('--controls', 'add TCL with the reversed sawtooth (the asymmetry is what learns)', false)
     .option('--model <preset>', 'model preset name or JSON path', 'mnist-784-500-10')
-    .option('--dead-zone <mode>', "TCL dead zone: fixed | quantile:Q")
     .option('--out <dir>', 'report directory (default runs/<timestamp>)');
   addDataOptions(cmd);
   addSeedOption(cmd);
+  addTclOptions(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
     // The report pulls in the plotting stack (vega, resvg): loaded only when a report is written.
@@ -36,7 +29,7 @@ export function register(program: Command): void {
     const startedAt = new Date();
     const out = opts.out ?? path.join('runs', timestamp(startedAt));
     const split = opts.full ? 'standard' : opts.split;
-    const runs = defaultRuns(opts.methods, opts.controls);
+    const runs = defaultRuns(opts.methods, opts.controls, opts.protocol);
     info(`comparing ${runs.map((r) => r.label).join(', ')} on ${opts.dataDir ?? opts.dataset ?? 'mnist'} (${split} split), ${opts.epochs} epoch(s) each, backend ${backend}; report in ${out}`);
     const interrupt = interruptible('writing the report so far');
     let bar: Progress | undefined;
@@ -46,7 +39,7 @@ export function register(program: Command): void {
         epochs: opts.epochs,
         seed: opts.seed,
         model: opts.model,
-        deadZone: opts.deadZone,
+        tcl: { protocol: opts.protocol, tclUpdate: opts.tclUpdate, deadZone: opts.deadZone, cycle: opts.cycle },
         out,
         dataset: opts.dataset,
         dataDir: opts.dataDir,

@@ -87,7 +87,7 @@ interface SynapseOpts {
   cycles: number;
   adaptCycles: number;
   dt?: number;
-  method: 'ode' | 'convolution';
+  solver: 'ode' | 'convolution';
   sweep?: { key: SweepKey; range: SweepRange };
   amplitudes?: SweepRange;
   windowLevel: number;
@@ -117,7 +117,7 @@ export function register(program: Command): void {
     .option('--cycles <n>', 'measured cycles (Δw is reported per cycle)', intArg('--cycles', 1), 1)
     .option('--adapt-cycles <n>', 'cycles run before measuring (the synapse starts adapted to s_f)', intArg('--adapt-cycles', 0), 1)
     .option('--dt <dt>', 'time step (time units; default 0.001 for one synapse, 0.0025 for sweeps)', posArg('--dt'))
-    .addOption(new Option('--method <m>', 'one synapse: ode (step the kernel state) | convolution (direct numerical convolution)').choices(['ode', 'convolution']).default('ode'))
+    .addOption(new Option('--solver <s>', 'one synapse: ode (step the kernel state) | convolution (direct numerical convolution)').choices(['ode', 'convolution']).default('ode'))
     .option('--sweep <spec>', `sweep: amplitude=LO:HI:N | tau-fast-over-tau-k=LO:HI:N | damping=LO:HI:N (minimal kernel); ':log' or ':lin' appended sets the spacing`, parseSweep)
     .option('--amplitudes <range>', 'amplitudes LO:HI:N of the learning window in tau-fast-over-tau-k / damping sweeps (default theta*tau_f/4:2*theta*tau_s:100:log)', (v: string) => parseRange('--amplitudes', v, false))
     .option('--window-level <q>', 'learning window: amplitudes with Δw/A >= q', posArg('--window-level'), 0.5)
@@ -147,7 +147,7 @@ export function register(program: Command): void {
     const t0 = performance.now();
     const dt = opts.dt ?? 0.001;
     if (dt > setupPeriod(setup) / 4) throw new TclError(`--dt ${dt} is too coarse for a cycle of ${setupPeriod(setup)} time units`);
-    const r = runSynapse(setup, { dt, cycles: opts.cycles, adaptCycles: opts.adaptCycles, method: opts.method, seed: opts.seed });
+    const r = runSynapse(setup, { dt, cycles: opts.cycles, adaptCycles: opts.adaptCycles, method: opts.solver, seed: opts.seed });
     const seconds = (performance.now() - t0) / 1000;
     const reg = setup.protocol === 'triangle' ? null : regime(setup);
     const result = {
@@ -166,7 +166,7 @@ export function register(program: Command): void {
         ? { feedbackPower: r.dissipation.power, feedbackPerCycle: r.dissipation.perCycle, drivenHeatPerCycle: r.drivenHeatPerCycle, units: 'k_B T (feedback), energy per signal unit^2 (driven)' }
         : undefined,
       setup,
-      method: setup.kernel === 'fir' ? 'delay-line' : opts.method,
+      solver: setup.kernel === 'fir' ? 'delay-line' : opts.solver,
       dt: r.dt,
       stepsPerCycle: r.stepsPerCycle,
       adaptCycles: opts.adaptCycles,
@@ -175,7 +175,7 @@ export function register(program: Command): void {
     };
     emit(opts, result, () => {
       const lines = [
-        `synapse (backend ${backend}; one synapse in plain JS, ${result.method}, dt ${fx(r.dt, 4)}, ${opts.adaptCycles} adaptation + ${opts.cycles} measured cycle${opts.cycles === 1 ? '' : 's'})`,
+        `synapse (backend ${backend}; one synapse in plain JS, ${result.solver}, dt ${fx(r.dt, 4)}, ${opts.adaptCycles} adaptation + ${opts.cycles} measured cycle${opts.cycles === 1 ? '' : 's'})`,
         `  ${describe(setup)}`,
         `Δw = ${fx(r.dw, 4)} per cycle, Δw/A = ${fx(r.dwPerAmplitude, 4)}   (contrastive update: Δw/A = 1)`,
         `u in [${fx(r.uMin, 2)}, ${fx(r.uMax, 2)}]; |u| >= theta during ${(100 * r.passUp).toFixed(1)}% of the up ramp, ${(100 * r.passDown).toFixed(1)}% of the down ramp`,

@@ -1,20 +1,11 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { pct } from '../report/format.ts';
 import { trainNetwork, type TrainSummary } from '../training/train.ts';
-import { addDataOptions, addGlobalOptions, addSeedOption, backendFrom, emit, interruptible, intArg, TclError } from './common.ts';
+import { addDataOptions, addGlobalOptions, addSeedOption, addTclOptions, backendFrom, emit, interruptible, intArg, TclError } from './common.ts';
 import { progressBar } from './progress.ts';
 
-/** `--protocol`, `--tcl-update`, `--dead-zone`, `--cycle`: TCL's knobs, shared by train and compare. */
-export function addTclOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--protocol <p>', 'TCL nudging protocol: sawtooth (fast up, slow down) | reversed | triangle').choices(['sawtooth', 'reversed', 'triangle']))
-    .addOption(new Option('--tcl-update <mode>', "TCL synapse update: fast (kernel linearity) | faithful (each synapse's memory stepped in time)").choices(['fast', 'faithful']))
-    .option('--dead-zone <mode>', "TCL dead zone: fixed (the paper's thresholds) | quantile:Q (ours: per-batch Q-quantile of |u|)")
-    .addOption(new Option('--cycle <c>', "TCL cycle: authors (levels relaxed from the free state) | continuous").choices(['authors', 'continuous']));
-}
-
 export function formatSummary(s: TrainSummary): string[] {
-  const pct = (v: number | null) => (v == null || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(2)}%`);
   return [
     `${s.method.toUpperCase()}${s.protocol && s.protocol !== 'sawtooth' ? ` (${s.protocol})` : ''} on ${s.dataset} (${s.splitDescription}), ${s.layers.join('-')}, backend ${s.backend}`,
     ...s.metrics.map((m) => `  epoch ${m.epoch}: test error ${pct(m.testError)}, running train error ${pct(m.trainErrorRunning)}${m.trainError != null ? `, train error ${pct(m.trainError)}` : ''}, ${m.seconds.toFixed(1)} s (${Math.round(m.examplesPerSecond)} examples/s)`),

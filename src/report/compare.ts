@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { loadDataset, type DatasetOptions } from '../data/index.ts';
 import type { ProtocolName } from '../training/preset.ts';
-import { trainNetwork, type TrainSummary } from '../training/train.ts';
+import { trainNetwork, type TrainConfig, type TrainSummary } from '../training/train.ts';
 import type { MethodName } from '../training/types.ts';
 
 export interface CompareRun {
@@ -22,7 +22,8 @@ export interface CompareConfig extends DatasetOptions {
   model?: string;
   /** Report directory; each run's model goes to <out>/models/<label>. */
   out: string;
-  deadZone?: string;
+  /** TCL settings for every TCL run (a run's own protocol, e.g. the reversed control, wins). */
+  tcl?: Pick<TrainConfig, 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle'>;
   onRunStart?: (run: CompareRun, index: number) => void;
   onBatch?: (run: CompareRun, p: { epoch: number; batch: number; batches: number; runningError: number }) => void;
   onRunEnd?: (run: CompareRun, s: TrainSummary) => void;
@@ -43,8 +44,11 @@ export function slug(label: string): string {
   return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
-export function defaultRuns(methods: MethodName[], controls: boolean): CompareRun[] {
-  const runs: CompareRun[] = methods.map((m) => ({ label: m.toUpperCase(), method: m }));
+/** One run per method; `protocol` other than the sawtooth relabels the TCL run; `controls` adds the reversed sawtooth. */
+export function defaultRuns(methods: MethodName[], controls: boolean, protocol?: ProtocolName): CompareRun[] {
+  const runs: CompareRun[] = methods.map((m) =>
+    m === 'tcl' && protocol && protocol !== 'sawtooth' ? { label: `TCL (${protocol})`, method: m, protocol } : { label: m.toUpperCase(), method: m },
+  );
   if (controls && methods.includes('tcl')) runs.push({ label: 'TCL (reversed sawtooth)', method: 'tcl', protocol: 'reversed' });
   return runs;
 }
@@ -62,12 +66,12 @@ export async function runComparison(cfg: CompareConfig): Promise<CompareResult> 
     const modelDir = path.join(cfg.out, 'models', slug(run.label));
     const { net, summary } = await trainNetwork({
       method: run.method,
-      protocol: run.protocol,
+      ...cfg.tcl,
+      protocol: run.protocol ?? cfg.tcl?.protocol,
       data,
       model: cfg.model,
       epochs: cfg.epochs,
       seed: cfg.seed,
-      deadZone: cfg.deadZone,
       out: modelDir,
       onBatch: (p) => cfg.onBatch?.(run, p),
       shouldStop: cfg.shouldStop,

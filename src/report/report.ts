@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { CompareResult } from './compare.ts';
+import { pct } from './format.ts';
 import { lineChart, writeChart } from './plot.ts';
 
 export interface ReportContext {
@@ -17,7 +18,6 @@ export interface ReportContext {
   seconds: number;
 }
 
-const pct = (v: number | null | undefined) => (v == null || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(2)}%`);
 
 function versions(): Record<string, string> {
   const require = createRequire(import.meta.url);

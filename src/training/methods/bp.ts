@@ -11,7 +11,7 @@ import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import type { Couplings } from '../../network/dynamics.ts';
 import { mlpForward } from '../../network/feedforward.ts';
 import type { BpHyper } from '../preset.ts';
-import { applyDelta, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
+import { applyDelta, disposeDelta, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
 
 /** Gradients of the mean softmax cross-entropy with respect to every W[k], b[k]. */
 export function mlpGradients(c: Couplings, x: tf.Tensor2D, target: tf.Tensor2D): { grads: Delta; logits: tf.Tensor2D } {
@@ -66,8 +66,7 @@ export class BpMethod implements TrainingMethod {
         });
       }
       // applyGradients does not dispose the gradients.
-      grads.W.forEach((t) => t.dispose());
-      grads.b.forEach((t) => t.dispose());
+      disposeDelta(grads);
     });
     return { output: logits };
   }

@@ -214,9 +214,6 @@ export function writeFastMemory(layer: EnergyDense, maps: CycleMaps, sigStatesW:
   });
 }
 
-export function hebbianMean(pre: tf.Tensor2D, post: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(tf.matMul(tf.transpose(pre) as tf.Tensor2D, post), pre.shape[0]) as tf.Tensor2D;
-}
 
 export function quantileOfU(sig: tf.Tensor2D, toU: tf.Tensor2D, q: number, rng?: Rng): number {
   return absQuantile(download(() => tf.matMul(toU, relativeSignals(tf.unstack(sig)))), q, rng);

@@ -25,12 +25,12 @@ import { inputWeightsFused } from '../../perf/fused-tcl.ts';
 import { parseDeadZone, type TclHyper } from '../preset.ts';
 import type { Rng } from '../rng.ts';
 import { applyDelta, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
+import { hebbian } from './ep.ts';
 import { cycleMaps, type CycleMaps } from './tcl-cycle.ts';
 import {
   absQuantile,
   deadZoneSum,
   download,
-  hebbianMean,
   inputWeightsFast,
   quantileOfU,
   relativeSignals,
@@ -155,7 +155,7 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
         }
         // --- weights: s = ρ(pre)ᵀρ(post)/B
         const pre = (l: number) => (k === 0 ? batch.x : states[l][k - 1]);
-        const sigW = () => tf.tidy(() => tf.stack(states.map((st, l) => hebbianMean(pre(l), st[k]).reshape([-1]))) as tf.Tensor2D);
+        const sigW = () => tf.tidy(() => tf.stack(states.map((st, l) => hebbian(pre(l), st[k]).reshape([-1]))) as tf.Tensor2D);
         let th = opts.theta ? opts.theta.W[k] : hyper.theta.W[k];
         let sum: Float32Array;
         let passed: number;
@@ -172,7 +172,7 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
           ({ sum, passed } = r);
           th = r.theta;
         } else {
-          const ud = download(() => tf.matMul(toU, relativeSignals(states.map((st) => hebbianMean(st[k - 1], st[k])))));
+          const ud = download(() => tf.matMul(toU, relativeSignals(states.map((st) => hebbian(st[k - 1], st[k])))));
           if (adaptive !== null) th = absQuantile(ud, adaptive, opts.rng);
           sum = new Float32Array(nIn * nOut);
           passed = deadZoneSum(ud, maps.grid, nIn * nOut, th, maps.weights, sum);
