@@ -29,6 +29,7 @@ export { DEFAULT_NETWORK, type NetworkConfig, type Schedule } from './network/co
 export * as synapse from './synapse/index.ts';
 
 export { TrainingLoop, type EpochMetrics, type LoopOptions, type LoopState } from './training/loop.ts';
+export { makeMethod, networkFromPreset } from './training/build.ts';
 export { evaluate, type EvalResult } from './training/evaluate.ts';
 export { EpMethod, epUpdate } from './training/methods/ep.ts';
 export { TclMethod, tclUpdate, type Thresholds } from './training/methods/tcl.ts';

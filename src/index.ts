@@ -24,7 +24,8 @@ export { DEFAULT_NETWORK, type NetworkConfig, type Schedule } from './network/co
 export * as synapse from './synapse/index.ts';
 
 // Training: the one loop, the three methods, presets.
-export { trainNetwork, makeMethod, resolvePreset, type TrainConfig, type TrainSummary } from './training/train.ts';
+export { trainNetwork, resolvePreset, type TrainConfig, type TrainSummary } from './training/train.ts';
+export { makeMethod, networkFromPreset } from './training/build.ts';
 export { TrainingLoop, type EpochMetrics, type LoopOptions } from './training/loop.ts';
 export { evaluate, type EvalResult } from './training/evaluate.ts';
 export { EpMethod, epUpdate } from './training/methods/ep.ts';

@@ -7,12 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  BpMethod,
-  EpMethod,
-  TclMethod,
   TrainingLoop,
-  energyNetwork,
   evaluate,
+  makeMethod,
+  networkFromPreset,
   validatePreset,
   type EnergyNetwork,
   type EpochMetrics,
@@ -55,17 +53,10 @@ export type RunStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed';
 /** The paper's MNIST preset (models/mnist-784-500-10.json), validated as the CLI does. */
 export const PRESET: Preset = validatePreset(structuredClone(presetJson));
 
-function makeMethod(kind: RunKind, preset: Preset): TrainingMethod {
-  switch (kind) {
-    case 'tcl':
-      return new TclMethod({ ...preset.tcl, protocol: 'sawtooth' });
-    case 'tcl-reversed':
-      return new TclMethod({ ...preset.tcl, protocol: 'reversed' });
-    case 'ep':
-      return new EpMethod(preset.ep);
-    case 'bp':
-      return new BpMethod(preset.bp);
-  }
+/** The library's method for a run kind: the reversed control is TCL with the ramps swapped. */
+function methodFor(kind: RunKind, preset: Preset): TrainingMethod {
+  if (kind === 'tcl-reversed') return makeMethod('tcl', { ...preset, tcl: { ...preset.tcl, protocol: 'reversed' } });
+  return makeMethod(kind, { ...preset, tcl: { ...preset.tcl, protocol: 'sawtooth' } });
 }
 
 export class Run {
@@ -113,11 +104,11 @@ export class Run {
   private setup(): void {
     const data = this.subset.dataset(this.config.trainSize);
     const p = PRESET;
-    // Exactly trainNetwork's construction, so that the same seed gives the same run as the CLI.
-    const net = energyNetwork({ layers: p.layers, eps: p.eps, freeSteps: p.freeSteps, schedule: p.schedule, evalMaxSteps: p.evalMaxSteps, initScale: p.initScale, seed: this.config.seed });
-    net.build([null, p.layers[0]]);
+    // trainNetwork's construction (networkFromPreset), so that the same seed gives the same run as the CLI.
+    const method = this.config.kind === 'tcl-reversed' ? 'tcl' : this.config.kind;
+    const net = networkFromPreset(p, this.config.seed, method);
     this.net = net;
-    this.method = makeMethod(this.config.kind, p);
+    this.method = methodFor(this.config.kind, p);
     const B = p.batchSize;
     this.loop = new TrainingLoop(net, data, this.method, {
       epochs: this.config.epochs,

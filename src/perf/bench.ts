@@ -5,10 +5,10 @@
  *   const r = await benchMethod('ep', { split: 'paper' });   // r.secondsPerEpoch, r.testError, …
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset, type Dataset, type DatasetOptions } from '../data/index.ts';
-import { energyNetwork } from '../layers/energy-network.ts';
+import { loadDataset, oneHot, type Dataset, type DatasetOptions } from '../data/index.ts';
 import { Rng } from '../training/rng.ts';
-import { makeMethod, resolvePreset, trainNetwork } from '../training/train.ts';
+import { makeMethod, networkFromPreset } from '../training/build.ts';
+import { resolvePreset, trainNetwork } from '../training/train.ts';
 import type { Preset } from '../training/preset.ts';
 import type { MethodName } from '../training/types.ts';
 
@@ -46,14 +46,12 @@ export interface BenchOptions extends DatasetOptions {
 
 /** Runs one step on a throwaway network so that the timed epoch does not pay for compilation and first allocations. */
 function warmUp(method: MethodName, preset: Preset, data: Dataset): void {
-  const net = energyNetwork({ layers: preset.layers, eps: preset.eps, freeSteps: preset.freeSteps, schedule: preset.schedule, initScale: preset.initScale, seed: 12345 });
-  net.build([null, preset.layers[0]]);
+  const net = networkFromPreset(preset, 12345, method);
   const m = makeMethod(method, preset);
   const B = Math.min(preset.batchSize, data.train.n);
   const d = data.train.inputSize;
   const C = data.numClasses;
-  const tb = new Float32Array(B * C);
-  for (let r = 0; r < B; r++) tb[r * C + data.train.labels[r]] = 1;
+  const tb = oneHot(data.train.labels.subarray(0, B), C);
   const x = tf.tensor2d(data.train.images.subarray(0, B * d), [B, d]);
   const t = tf.tensor2d(tb, [B, C]);
   const res = m.step(net, { x, target: t }, { rng: new Rng(1), lastBatchOfEpoch: false });

@@ -12,15 +12,13 @@ import { loadDataset, type Dataset, type DatasetOptions } from '../data/index.ts
 import { DivergedError, TclError } from '../errors.ts';
 import { writeFilesAtomic } from '../io/atomic.ts';
 import { loadNetwork, networkFiles } from '../io/network-io.ts';
-import { EnergyNetwork, energyNetwork } from '../layers/energy-network.ts';
+import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
-import { BpMethod } from './methods/bp.ts';
-import { EpMethod } from './methods/ep.ts';
-import { TclMethod } from './methods/tcl.ts';
+import { makeMethod, networkFromPreset } from './build.ts';
 import { parseDeadZone, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
 import { loadPreset } from './preset-files.ts';
-import type { MethodName, TrainingMethod } from './types.ts';
+import type { MethodName } from './types.ts';
 
 export interface TrainConfig extends DatasetOptions {
   /** Required for a new run; a resumed run continues with the checkpoint's method. */
@@ -76,19 +74,6 @@ export interface TrainSummary {
 const STATE_FILE = 'trainer-state.json';
 const PARTICLES_FILE = 'particles.bin';
 const METRICS_FILE = 'metrics.json';
-
-export function makeMethod(name: MethodName, preset: Preset): TrainingMethod {
-  switch (name) {
-    case 'ep':
-      return new EpMethod(preset.ep);
-    case 'bp':
-      return new BpMethod(preset.bp);
-    case 'tcl':
-      return new TclMethod(preset.tcl);
-    default:
-      throw new TclError(`unknown method '${name as string}' (expected tcl, ep or bp)`);
-  }
-}
 
 /** The preset with the config's overrides applied. */
 export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle'>): Preset {
@@ -179,18 +164,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
       if (o !== all.length) throw new TclError(`${cfg.resume}/${PARTICLES_FILE}: size does not match the model and data (${all.length} vs ${o} values)`);
     }
   } else {
-    net = energyNetwork({
-      layers: preset.layers,
-      eps: preset.eps,
-      freeSteps: preset.freeSteps,
-      schedule: preset.schedule,
-      evalMaxSteps: preset.evalMaxSteps,
-      initScale: preset.initScale,
-      seed,
-      // Only TCL's synapses carry integral-feedback memory; EP and BP models stay at their weights' size.
-      memoryDepth: methodName === 'tcl' ? undefined : 0,
-    });
-    net.build([null, preset.layers[0]]);
+    net = networkFromPreset(preset, seed, methodName);
   }
   const loop = new TrainingLoop(
     net,
