@@ -34,7 +34,7 @@ export { evaluate, type EvalResult } from './training/evaluate.ts';
 export { EpMethod, epUpdate } from './training/methods/ep.ts';
 export { TclMethod, tclUpdate, type Thresholds } from './training/methods/tcl.ts';
 export { BpMethod, mlpGradients } from './training/methods/bp.ts';
-export { Rng } from './training/rng.ts';
+export { Rng } from './rng.ts';
 export { validatePreset, parseDeadZone, type Preset, type EpHyper, type TclHyper, type BpHyper, type ProtocolName } from './training/preset.ts';
 export { METHODS, type MethodName, type TrainingMethod, type Batch, type Delta } from './training/types.ts';
 

@@ -7,7 +7,8 @@
  *   await tcl.saveNetwork(net, 'my-model', { method: 'tcl' });
  */
 export { initBackend, BACKENDS, type BackendName, type BackendChoice } from './backend.ts';
-export { TclError } from './errors.ts';
+export { TclError, DivergedError } from './errors.ts';
+export { Rng } from './rng.ts';
 
 // Layers and the network model (tfjs-layers style: class + factory, registered for serialization).
 import { energyDense } from './layers/energy-dense.ts';

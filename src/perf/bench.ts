@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, oneHot, type Dataset, type DatasetOptions } from '../data/index.ts';
-import { Rng } from '../training/rng.ts';
+import { Rng } from '../rng.ts';
 import { makeMethod, networkFromPreset } from '../training/build.ts';
 import { resolvePreset, trainNetwork } from '../training/train.ts';
 import type { Preset } from '../training/preset.ts';

@@ -13,7 +13,7 @@ import { kernelsForBackend, type Kernels } from './engine.ts';
 import { epStepFused } from './fused-ep.ts';
 import { bpStepFused } from './fused-bp.ts';
 import { BpMethod } from '../training/methods/bp.ts';
-import { Rng } from '../training/rng.ts';
+import { Rng } from '../rng.ts';
 import { FusedBatch } from './fused-relax.ts';
 import { setKernelThreads } from './threads.ts';
 

@@ -10,6 +10,7 @@
  *
  * The relative level r(t) ∈ [0, 1] is also the nudging strength beta(t)/beta_max.
  */
+import { Rng } from '../rng.ts';
 
 export type ProtocolName = 'sawtooth' | 'reversed' | 'triangle';
 export const PROTOCOL_NAMES: readonly ProtocolName[] = ['sawtooth', 'reversed', 'triangle'];
@@ -97,16 +98,10 @@ export interface Protocol {
   breakpoints(t0: number, t1: number): Breakpoint[];
 }
 
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
+/** mulberry32 from raw state `seed` as a function (uniform in [0, 1)); the project's Rng (src/rng.ts). */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = Rng.fromState(seed >>> 0);
+  return () => r.next();
 }
 
 /**

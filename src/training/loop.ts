@@ -8,7 +8,7 @@ import type { Dataset } from '../data/index.ts';
 import { DivergedError, TclError } from '../errors.ts';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../rng.ts';
 import type { PhaseTimer, TrainingMethod } from './types.ts';
 
 export interface EpochMetrics {

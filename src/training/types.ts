@@ -1,7 +1,7 @@
 /** What the one training loop needs from a method (TCL, EP, BP). */
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../rng.ts';
 
 export type MethodName = 'tcl' | 'ep' | 'bp';
 export const METHODS: readonly MethodName[] = ['tcl', 'ep', 'bp'];

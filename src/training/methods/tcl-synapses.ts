@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyDense } from '../../layers/energy-dense.ts';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../rng.ts';
 import { U_SCALE, type CycleMaps } from './tcl-cycle.ts';
 
 /** Runs f in a tidy scope and returns its result's values (the tensor is disposed). */

@@ -23,7 +23,7 @@ import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
 import { FusedBatch } from '../../perf/fused-relax.ts';
 import { inputWeightsFused } from '../../perf/fused-tcl.ts';
 import { parseDeadZone, type TclHyper } from '../preset.ts';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../rng.ts';
 import { applyDelta, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
 import { hebbian } from './ep.ts';
 import { cycleMaps, type CycleMaps } from './tcl-cycle.ts';

@@ -1,8 +1,18 @@
-/** Seeded PRNG (mulberry32): same seed → same shuffles and beta signs on every backend. */
+/**
+ * The project's one seeded PRNG (mulberry32): same seed → same shuffles, beta signs and random
+ * protocols on every backend.
+ */
 export class Rng {
   private state: number;
   constructor(seed: number) {
     this.state = (seed >>> 0) ^ 0x9e3779b9;
+  }
+
+  /** An Rng that starts from the raw mulberry32 state `state` (no seed scrambling). */
+  static fromState(state: number): Rng {
+    const r = new Rng(0);
+    r.snapshot = state;
+    return r;
   }
   /** Uniform in [0, 1). */
   next(): number {
