@@ -111,7 +111,13 @@ interface Arena {
  * With a worker pool the input rows are dealt out round-robin, one share per thread; every weight
  * is computed by exactly one thread with the same arithmetic, so the result does not depend on it.
  */
+/** The kernel writes 4 hidden units at a time (128-bit stores): the first hidden layer must be a multiple of 4. */
+export function inputWeightsFusedSupports(sizes: number[]): boolean {
+  return sizes[1] % 4 === 0;
+}
+
 export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[], maps: CycleMaps, theta: number): { sum: Float32Array; passed: number; computedFraction: number } {
+  if (!inputWeightsFusedSupports(fb.sizes)) throw new Error(`inputWeightsFused: the first hidden layer (${fb.sizes[1]}) must be a multiple of 4`);
   const B = fb.B;
   const n0 = fb.sizes[0];
   const n1 = fb.sizes[1];

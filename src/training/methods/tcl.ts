@@ -21,7 +21,7 @@ import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '../../network/dynamics.ts';
 import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
 import { FusedBatch } from '../../perf/fused-relax.ts';
-import { inputWeightsFused } from '../../perf/fused-tcl.ts';
+import { inputWeightsFused, inputWeightsFusedSupports } from '../../perf/fused-tcl.ts';
 import { parseDeadZone, type TclHyper } from '../preset.ts';
 import type { Rng } from '../../rng.ts';
 import { applyDelta, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
@@ -113,7 +113,7 @@ function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: 
  */
 export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHyper, opts: TclOptions = {}): TclResult {
   const maps = cachedCycleMaps(hyper);
-  const kern = hyper.update === 'fast' && opts.fused !== false && net.sizes[1] % 4 === 0 ? kernelsForBackend() : null;
+  const kern = hyper.update === 'fast' && opts.fused !== false && inputWeightsFusedSupports(net.sizes) ? kernelsForBackend() : null;
   const fused = kern ? relaxCycleFused(kern, net, batch, beta, hyper, maps, opts.timer) : null;
   const states = fused ? fused.states : relaxCycle(net, batch, beta, hyper, maps, opts.timer);
   const mode = parseDeadZone(hyper.deadZone);
