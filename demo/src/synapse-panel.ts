@@ -39,10 +39,9 @@ export function simulate(p: Setup): synapse.SynapseRun {
 
 /** Δw/A at `n` log-spaced amplitudes around the ideal window [θ τ_fast, θ τ_slow] (periodic steady state). */
 export function windowCurve(p: Setup, n = 56): synapse.AmplitudeSweep {
-  const fast = Math.min(p.tauFast, p.tauSlow);
-  const slow = Math.max(p.tauFast, p.tauSlow);
-  const lo = Math.min((p.theta * fast) / 8, p.amplitude / 2);
-  const hi = Math.max(p.theta * slow * 8, p.amplitude * 2);
+  const { aMin, aMax } = synapse.idealWindow(p);
+  const lo = Math.min(aMin / 8, p.amplitude / 2);
+  const hi = Math.max(aMax * 8, p.amplitude * 2);
   const amplitudes = Array.from({ length: n }, (_, i) => lo * Math.pow(hi / lo, i / (n - 1)));
   // Sweeps take periodic protocols; the random-sign protocol's update is the sawtooth's (divided by its sign).
   return synapse.amplitudeSweep(p.protocol === 'random-sign' ? { ...p, protocol: 'sawtooth' } : p, amplitudes);
@@ -134,11 +133,10 @@ export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: (
       series: [{ x: w.x, y: w.y, color: '#2a8a3a', cls: 'syn-w' }], bands: [measured],
       markers: [{ y: params.amplitude, color: '#999', label: 'A (ideal Δw per cycle)' }],
     });
-    const fastTau = Math.min(params.tauFast, params.tauSlow);
-    const slowTau = Math.max(params.tauFast, params.tauSlow);
+    const ideal = synapse.idealWindow(params);
     const regime = {
-      below: `A < θ·τ_fast = ${fmt(params.theta * fastTau)}: even the fast ramp stays inside the dead zone`,
-      above: `A > θ·τ_slow = ${fmt(params.theta * slowTau)}: the slow ramp passes the dead zone too and cancels the update`,
+      below: `A < θ·τ_fast = ${fmt(ideal.aMin)}: even the fast ramp stays inside the dead zone`,
+      above: `A > θ·τ_slow = ${fmt(ideal.aMax)}: the slow ramp passes the dead zone too and cancels the update`,
       window: `θ·τ_fast < A < θ·τ_slow: only the fast ramp passes the dead zone — the contrastive update`,
     }[synapse.regime(params)];
     readout.innerHTML =
@@ -153,7 +151,7 @@ export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: (
       x: { label: 'A = |s_c − s_f| (signal units, log scale)', log: true },
       y: { label: 'Δw / A (1 = ideal contrastive update)', min: Math.min(-0.1, ...wc.dwPerAmplitude) - 0.05, max: Math.max(1.1, ...wc.dwPerAmplitude) + 0.05 },
       series: [{ x: wc.amplitudes, y: wc.dwPerAmplitude, color: '#7a3db8', dots: true, cls: 'syn-window' }],
-      bands: [{ x0: params.theta * fastTau, x1: params.theta * slowTau, color: 'rgba(40,160,70,0.12)', label: 'θτ_fast … θτ_slow' }],
+      bands: [{ x0: ideal.aMin, x1: ideal.aMax, color: 'rgba(40,160,70,0.12)', label: 'θτ_fast … θτ_slow' }],
       markers: [
         { x: params.amplitude, color: '#1f63c6', label: `A = ${fmt(params.amplitude)}` },
         { y: 0, color: '#888', dash: '2 2' },
@@ -163,7 +161,7 @@ export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: (
     const q = synapse.updateSign(params) < 0 ? '−Δw/A' : 'Δw/A';
     windowReadout.textContent =
       win.aMin != null && win.aMax != null
-        ? `${q} ≥ ½ for ${fmt(win.aMin)} ≤ A ≤ ${fmt(win.aMax)}: range A_max/A_min = ${win.ratio ? win.ratio.toFixed(1) : '—'} (at most τ_slow/τ_fast = ${(slowTau / fastTau).toFixed(1)}); peak ${q} = ${win.peak.toFixed(2)} at A = ${fmt(win.peakAmplitude)}.`
+        ? `${q} ≥ ½ for ${fmt(win.aMin)} ≤ A ≤ ${fmt(win.aMax)}: range A_max/A_min = ${win.ratio ? win.ratio.toFixed(1) : '—'} (at most τ_slow/τ_fast = ${(ideal.aMax / ideal.aMin).toFixed(1)}); peak ${q} = ${win.peak.toFixed(2)} at A = ${fmt(win.peakAmplitude)}.`
         : `No amplitude reaches ${q} ≥ ½ (peak ${win.peak.toFixed(2)}): no learning window for these settings.`;
     windowReadout.title = `computed in ${Math.round(performance.now() - t0)} ms`;
     root.dataset.updateMs = String(Math.round(performance.now() - t0));

@@ -4,8 +4,7 @@
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { rampDurations } from '../synapse/protocols.ts';
-import type { AmplitudeSweep, ParameterSweep, SynapseSetup } from '../synapse/sweep.ts';
+import { idealWindow, type AmplitudeSweep, type ParameterSweep, type SynapseSetup } from '../synapse/sweep.ts';
 import { toCsv } from './csv.ts';
 import { lineChart, writeChart, type Series } from './plot.ts';
 
@@ -26,10 +25,7 @@ export function describeSetup(s: SynapseSetup, omit: { tauK?: boolean; damping?:
 /** The ideal dead-zone response Δw/A: ±1 for theta·tau_fast < A < theta·tau_slow (sign: which ramp is fast), else 0. */
 function idealCurve(s: SynapseSetup, lo: number, hi: number): Series | undefined {
   if (s.g !== 'deadzone' || s.protocol === 'triangle') return undefined;
-  const d = rampDurations(s.protocol, s.tauFast, s.tauSlow);
-  const sign = d.up < d.down ? 1 : -1;
-  const a = s.theta * Math.min(d.up, d.down);
-  const b = s.theta * Math.max(d.up, d.down);
+  const { aMin: a, aMax: b, sign } = idealWindow(s);
   const pts: [number, number][] = [[lo, a < lo && lo < b ? sign : 0]];
   if (a > lo && a < hi) pts.push([a, 0], [a, sign]);
   if (b > lo && b < hi) pts.push([b, sign], [b, 0]);

@@ -95,10 +95,19 @@ function batchConfig(s: SynapseSetup, dt: number | undefined): BatchConfig {
   return { kernel: s.kernel, damping: s.damping, protocol: s.protocol as ProtocolName, g: s.g, sharpness: s.sharpness, alpha: s.alpha, dt };
 }
 
+/**
+ * The ideal dead zone's learning window (no kernel transients): amplitudes θ·τ_fast ≤ A < θ·τ_slow
+ * of the protocol's actual ramps, and the sign of the update there (+1 when the up ramp is the
+ * fast one, as in the sawtooth; −1 for the reversed sawtooth).
+ */
+export function idealWindow(s: Pick<SynapseSetup, 'protocol' | 'tauFast' | 'tauSlow' | 'theta'>): { aMin: number; aMax: number; sign: number } {
+  const d = rampDurations(s.protocol, s.tauFast, s.tauSlow);
+  return { aMin: s.theta * Math.min(d.up, d.down), aMax: s.theta * Math.max(d.up, d.down), sign: d.up <= d.down ? 1 : -1 };
+}
+
 /** +1 when the up ramp is the fast one (sawtooth), -1 when it is the slow one (reversed): the sign of the contrastive update. */
 export function updateSign(s: SynapseSetup): number {
-  const d = rampDurations(s.protocol, s.tauFast, s.tauSlow);
-  return d.up <= d.down ? 1 : -1;
+  return idealWindow(s).sign;
 }
 
 export interface AmplitudeSweep {
@@ -219,10 +228,8 @@ export function parameterSweep(s: SynapseSetup, key: Exclude<SweepKey, 'amplitud
 
 /** Which regime an amplitude is in for the ideal dead zone (ramp rates A/tau against theta). */
 export function regime(s: SynapseSetup): 'below' | 'window' | 'above' {
-  const d = rampDurations(s.protocol, s.tauFast, s.tauSlow);
-  const fast = Math.min(d.up, d.down);
-  const slow = Math.max(d.up, d.down);
-  if (Math.abs(s.amplitude) / fast < s.theta) return 'below';
-  if (Math.abs(s.amplitude) / slow >= s.theta) return 'above';
+  const w = idealWindow(s);
+  if (Math.abs(s.amplitude) < w.aMin) return 'below';
+  if (Math.abs(s.amplitude) >= w.aMax) return 'above';
   return 'window';
 }
