@@ -349,7 +349,7 @@ export function mountTrainPanel(root: HTMLElement, subset: MnistSubset): Trainer
         const cells = [
           `<span class="swatch" style="background:${r.color}"></span>${r.label}`,
           `${Math.min(r.config.trainSize, subset.trainAvailable).toLocaleString('en')} × ${r.config.epochs}, seed ${r.config.seed}`,
-          r.status + (r.failure ? `: ${r.failure}` : ''),
+          escapeHtml(r.status + (r.failure ? `: ${r.failure}` : '')),
           r.seen.toLocaleString('en'),
           pct(r.test.at(-1)?.error),
           r.epochs.map((m) => pct(m.testError)).join(', ') || '—',
@@ -385,4 +385,9 @@ export function mountTrainPanel(root: HTMLElement, subset: MnistSubset): Trainer
   weightsDelta.addEventListener('change', schedule);
   render();
   return trainer;
+}
+
+/** Text for innerHTML (an error message may contain markup characters). */
+function escapeHtml(t: string): string {
+  return t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
