@@ -15,7 +15,7 @@
  */
 export { initBackend, BACKENDS, BROWSER_BACKENDS, type BackendName, type BackendChoice } from './backend.ts';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-export { TclError } from './errors.ts';
+export { TclError, DivergedError } from './errors.ts';
 
 import { energyDense } from './layers/energy-dense.ts';
 export { EnergyDense, energyDense, type EnergyDenseArgs } from './layers/energy-dense.ts';
