@@ -16,7 +16,7 @@ import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
 import { makeMethod, networkFromPreset } from './build.ts';
-import { parseDeadZone, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
+import { parseDeadZone, validatePreset, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
 import { loadPreset } from './preset-files.ts';
 import type { MethodName } from './types.ts';
 
@@ -77,8 +77,8 @@ const METRICS_FILE = 'metrics.json';
 
 /** The preset with the config's overrides applied. */
 export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle'>): Preset {
-  const base = typeof cfg.model === 'object' ? cfg.model : loadPreset(cfg.model);
-  const p: Preset = structuredClone(base);
+  // A preset object from a caller is checked like a file (and gets the same defaults).
+  const p: Preset = typeof cfg.model === 'object' ? validatePreset(structuredClone(cfg.model), 'model preset') : loadPreset(cfg.model);
   if (cfg.batchSize != null) p.batchSize = cfg.batchSize;
   if (cfg.protocol) p.tcl.protocol = cfg.protocol;
   if (cfg.tclUpdate) p.tcl.update = cfg.tclUpdate;
