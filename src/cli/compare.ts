@@ -4,6 +4,7 @@ import { defaultRuns, runComparison } from '../report/compare.ts';
 import type { MethodName } from '../training/types.ts';
 import { addDataOptions, addGlobalOptions, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg } from './common.ts';
 import { progressBar, type Progress } from './progress.ts';
+import { textTable } from '../report/format.ts';
 
 function timestamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
@@ -25,7 +26,7 @@ export function register(program: Command): void {
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
     // The report pulls in the plotting stack (vega, resvg): loaded only when a report is written.
-    const { resultTable, textTable, writeReport } = await import('../report/report.ts');
+    const { resultTable, writeReport } = await import('../report/report.ts');
     const startedAt = new Date();
     const out = opts.out ?? path.join('runs', timestamp(startedAt));
     const split = opts.full ? 'standard' : opts.split;

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { describeDataset, listDatasets, type DatasetInfo } from '../data/index.ts';
 import { addGlobalOptions, emit } from './common.ts';
+import { textTable } from '../report/format.ts';
 
 interface DatasetsOptions {
   json: boolean;
@@ -24,15 +25,8 @@ function table(rows: DatasetInfo[]): string[] {
     d.source,
   ]);
   const numeric = new Set([1, 2, 4]);
-  const width = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) =>
-    c
-      .map((s, i) => (i === c.length - 1 ? s : numeric.has(i) ? s.padStart(width[i]) : s.padEnd(width[i])))
-      .join('  ')
-      .trimEnd();
   return [
-    line(header),
-    ...cells.map(line),
+    ...textTable([header, ...cells], (c) => !numeric.has(c)).split('\n'),
     '',
     ...rows.map((d) => `${d.name}: ${d.description}`),
     '',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { CompareResult } from './compare.ts';
-import { pct } from './format.ts';
+import { markdownTable, pct } from './format.ts';
 import { lineChart, writeChart } from './plot.ts';
 
 export interface ReportContext {
@@ -49,16 +49,6 @@ export function resultTable(r: CompareResult, backend: string): string[][] {
     backend,
   ]);
   return [head, ...rows];
-}
-
-export function markdownTable(rows: string[][]): string {
-  const [head, ...body] = rows;
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
-export function textTable(rows: string[][]): string {
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  ')).join('\n');
 }
 
 /** Writes report.md, results.json and the plots into `dir`; returns the files written. */
