@@ -4,9 +4,9 @@
  * (non-trainable, like BatchNormalization's moving statistics, so it is saved with the model).
  *
  * The memory is the state the FIR synapse kernel needs to continue in time: the last
- * `memoryDepth` samples of each synapse's local signal relative to its free-state value
- * (K has 10 taps, so 9 samples; DESIGN.md §3). The faithful TCL update steps it through each
- * cycle; the fast update writes the same final state.
+ * `memoryDepth` samples of each synapse's local signal, as absolute values (K has 10 taps, so
+ * 9 samples; DESIGN.md §3; the kernel's zero area makes the level irrelevant to u). The
+ * faithful TCL update steps it through each cycle; the fast update writes the same final state.
  *
  * Feed-forward `call(x)` gives the bottom-up drive ρ(x) W + b — what the layer contributes when
  * it is used outside a relaxation; the network model runs the actual relaxation.

@@ -89,7 +89,7 @@ export interface EnergyNetworkOptions extends Partial<RelaxationConfig> {
   layers: number[];
   /** Glorot-limit scale (1/2 in the paper's setting). */
   initScale?: number;
-  /** Seed for the weight initialisers (coupling k gets seed + k). */
+  /** Seed for the weight initialisers (coupling k gets seed·1000 + k). */
   seed?: number;
   /** Synapse memory depth per parameter (FIR taps − 1). */
   memoryDepth?: number;

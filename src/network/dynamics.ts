@@ -73,7 +73,7 @@ function isZeroBeta(beta: Beta): boolean {
 /**
  * `steps` relaxation steps of F = E + βC from `states` (not disposed); returns new states.
  *
- *   const s = relax(prepare(c, x), zeroStates(c, 20), 20, { eps: 0.5 });
+ *   const s = relax(prepare(c, x), zeroStates([784, 500, 10], 20), 20, { eps: 0.5 });
  */
 export function relax(
   p: Prepared,
