@@ -139,6 +139,10 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   const methodName = resumeState?.method ?? cfg.method;
   if (!methodName) throw new TclError('no training method given (tcl, ep or bp)');
   const preset = resumeState?.preset ?? resolvePreset(cfg);
+  if (resumeState && methodName === 'bp' && preset.bp.optimizer === 'adam') {
+    // Adam's moment estimates are not in the checkpoint, so a resumed run would not equal an uninterrupted one.
+    throw new TclError(`${cfg.resume}: resuming a BP run trained with Adam is not supported (its optimizer state is not checkpointed); SGD runs resume exactly`);
+  }
   const seed = resumeState?.seed ?? cfg.seed ?? 0;
   const epochs = cfg.epochs ?? resumeState?.epochs ?? 1;
   const dataOpts: DatasetOptions = resumeState
