@@ -39,3 +39,4 @@ export { validatePreset, parseDeadZone, type Preset, type EpHyper, type TclHyper
 export { METHODS, type MethodName, type TrainingMethod, type Batch, type Delta } from './training/types.ts';
 
 export type { Dataset, Examples, SplitName } from './data/index.ts';
+export { scalePixels } from './data/pixels.ts';

@@ -1,14 +1,10 @@
 /** Loads the MNIST subset served with the page and shapes it as the library's `Dataset`. */
-import type { Dataset, Examples } from '../../src/browser.ts';
+import { scalePixels, type Dataset, type Examples } from '../../src/browser.ts';
 import { decodeSubset, type SubsetArrays } from './subset-format.ts';
 
-/** p / 255 as float32, the same table the Node loader uses: bit-identical inputs. */
-const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, p) => p / 255);
-
+/** The library's pixel scaling (as the Node loader): bit-identical inputs. */
 function examples(images: Uint8Array, labels: Uint8Array, n: number, d: number): Examples {
-  const out = new Float32Array(n * d);
-  for (let i = 0; i < out.length; i++) out[i] = PIXEL_SCALE[images[i]];
-  return { n, inputSize: d, images: out, labels: labels.slice(0, n) };
+  return { n, inputSize: d, images: scalePixels(images, 0, n * d), labels: labels.slice(0, n) };
 }
 
 export class MnistSubset {

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { TclError } from '../errors.ts';
 import { ensureFashionMnistIdx, fashionMnistCacheDir, fashionMnistPackage, isFashionMnistCached } from './fashion-mnist.ts';
 import { readIdxHeader, readIdxImages, readIdxLabels, type IdxImages, type IdxLabels } from './idx.ts';
+import { scalePixels } from './pixels.ts';
 
 export type SplitName = 'paper' | 'standard';
 export const SPLITS: readonly SplitName[] = ['paper', 'standard'];
@@ -261,20 +262,10 @@ async function readRaw(opts: DatasetOptions, needTest: boolean): Promise<RawData
   return { name, entry, source, train, test, numClasses };
 }
 
-/** 256-entry table so that the conversion is one lookup per pixel and exactly p / 255. */
-const PIXEL_SCALE = (() => {
-  const t = new Float32Array(256);
-  for (let p = 0; p < 256; p++) t[p] = p / 255;
-  return t;
-})();
-
 /** Examples start..start+n-1 of an IDX pair, pixels scaled to [0, 1]. */
 function examples(pair: IdxPair, start: number, n: number): Examples {
   const inputSize = pair.images.rows * pair.images.cols;
-  const src = pair.images.pixels;
-  const images = new Float32Array(n * inputSize);
-  const offset = start * inputSize;
-  for (let i = 0; i < images.length; i++) images[i] = PIXEL_SCALE[src[offset + i]];
+  const images = scalePixels(pair.images.pixels, start * inputSize, n * inputSize);
   const labels = pair.labels.labels.slice(start, start + n);
   return { n, inputSize, images, labels };
 }
