@@ -67,6 +67,11 @@ export function addTclOptions(cmd: Command): Command {
     .addOption(new Option('--cycle <c>', "TCL cycle: authors (levels relaxed from the free state) | continuous").choices(['authors', 'continuous']));
 }
 
+/** `--lr-schedule`: one learning-rate schedule for every method, in train and compare. */
+export function addScheduleOption(cmd: Command): Command {
+  return cmd.option('--lr-schedule <s>', "learning-rate schedule: constant (the paper's) | exp:G (x G after each epoch) | cosine[:F] (per batch from 1 to F over the run)");
+}
+
 /** `--seed`: the one seed for init, shuffling and beta signs. */
 export function addSeedOption(cmd: Command): Command {
   return cmd.option('--seed <n>', 'random seed (init, shuffling, beta signs)', intArg('--seed'), 0);

@@ -20,6 +20,8 @@ export interface CompareConfig extends DatasetOptions {
   epochs: number;
   seed: number;
   model?: string;
+  /** Learning-rate schedule for every run (default: the preset's). */
+  lrSchedule?: string;
   /** Report directory; each run's model goes to <out>/models/<label>. */
   out: string;
   /** TCL settings for every TCL run (a run's own protocol, e.g. the reversed control, wins). */
@@ -70,6 +72,7 @@ export async function runComparison(cfg: CompareConfig): Promise<CompareResult> 
       protocol: run.protocol ?? cfg.tcl?.protocol,
       data,
       model: cfg.model,
+      lrSchedule: cfg.lrSchedule,
       epochs: cfg.epochs,
       seed: cfg.seed,
       out: modelDir,

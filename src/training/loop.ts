@@ -9,6 +9,7 @@ import { DivergedError, TclError } from '../errors.ts';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { Rng } from '../rng.ts';
+import { lrScale, type LrSchedule } from './preset.ts';
 import type { PhaseTimer, TrainingMethod } from './types.ts';
 
 export interface EpochMetrics {
@@ -24,6 +25,8 @@ export interface EpochMetrics {
   examplesPerSecond: number;
   /** Relaxation steps evaluation needed until predictions were stable. */
   evalRelaxationSteps: number;
+  /** Learning-rate factor from the schedule at the epoch's first batch (1 for a constant lr). */
+  lrScale: number;
   /** Where the training time went (ms): relaxation, synapse update, data, other. */
   breakdownMs: Record<string, number>;
 }
@@ -50,6 +53,8 @@ export interface LoopOptions {
   seed: number;
   /** Keep each example's free state between epochs (Scellier's persistent particles). */
   persistent: boolean;
+  /** Learning-rate schedule (default constant). */
+  lrSchedule?: LrSchedule;
   /** Also measure the error on the whole training set after each epoch (costs an evaluation pass). */
   evalTrain?: boolean;
   onBatch?: (p: { epoch: number; batch: number; batches: number; runningError: number }) => void;
@@ -127,7 +132,8 @@ export class TrainingLoop {
         const target = tf.tensor2d(tb, [B, C]);
         const init = this.particles ? this.particles.map((P, k) => gatherRows(P, idx, sizes[k + 1])) : undefined;
         timer.data = (timer.data ?? 0) + performance.now() - tData;
-        const res = this.method.step(this.net, { x, target, init }, { rng: this.methodRng, lastBatchOfEpoch: bi === batches - 1, timer });
+        const scale = this.lrScaleAt(s.epoch, bi, batches);
+        const res = this.method.step(this.net, { x, target, init }, { rng: this.methodRng, lastBatchOfEpoch: bi === batches - 1, lrScale: scale, timer });
         const tOut = performance.now();
         const out = res.output.dataSync() as Float32Array;
         for (let r = 0; r < B; r++) {
@@ -169,6 +175,7 @@ export class TrainingLoop {
         evalSeconds,
         examplesPerSecond: s.seen / seconds,
         evalRelaxationSteps: test.relaxationSteps,
+        lrScale: this.lrScaleAt(s.epoch, 0, batches),
         breakdownMs: { ...roundAll(timer), other: Math.max(0, Math.round(seconds * 1000 - known)) },
       };
       s.metrics.push(m);
@@ -180,6 +187,10 @@ export class TrainingLoop {
       if (this.opts.shouldStop?.()) return this.finished;
     }
     return true;
+  }
+
+  private lrScaleAt(epoch: number, batch: number, batches: number): number {
+    return this.opts.lrSchedule ? lrScale(this.opts.lrSchedule, epoch + batch / batches, this.opts.epochs) : 1;
   }
 
   private snapshotRngs() {

@@ -58,6 +58,11 @@ export interface Preset {
   initScale: number;
   batchSize: number;
   persistent: boolean;
+  /**
+   * Learning-rate schedule for every method (scales each coupling's lr): 'constant' (the paper),
+   * 'exp:G' (× G after each epoch) or 'cosine' / 'cosine:F' (per batch from 1 down to F over the run).
+   */
+  lrSchedule?: string;
   ep: EpHyper;
   tcl: TclHyper;
   bp: BpHyper;
@@ -105,6 +110,8 @@ export function validatePreset(raw: unknown, where = 'preset'): Preset {
   parseDeadZone(p.tcl.deadZone, where);
   lrs(p.bp.lr, 'bp.lr');
   if (p.bp.optimizer !== 'sgd' && p.bp.optimizer !== 'adam') fail(where, "'bp.optimizer' must be 'sgd' or 'adam'");
+  p.lrSchedule = p.lrSchedule ?? 'constant';
+  parseLrSchedule(p.lrSchedule, where);
   p.persistent = p.persistent ?? true;
   p.tcl.protocol = p.tcl.protocol ?? 'sawtooth';
   return p;
@@ -118,4 +125,33 @@ export function parseDeadZone(s: string, where = 'dead zone'): DeadZoneMode {
   const m = /^quantile:(0?\.\d+|1(\.0*)?)$/.exec(s ?? '');
   if (m) return { kind: 'quantile', q: Number(m[1]) };
   throw new TclError(`${where}: dead zone must be 'fixed' or 'quantile:Q' with 0 < Q <= 1, got '${s}'`);
+}
+
+export type LrSchedule = { kind: 'constant' } | { kind: 'exp'; gamma: number } | { kind: 'cosine'; floor: number };
+
+/** 'constant' | 'exp:G' (0 < G ≤ 1) | 'cosine' | 'cosine:F' (0 ≤ F ≤ 1). */
+export function parseLrSchedule(s: string, where = 'lr schedule'): LrSchedule {
+  if (s === 'constant') return { kind: 'constant' };
+  const num = String.raw`(\d*\.?\d+(?:e-?\d+)?)`;
+  const e = new RegExp(`^exp:${num}$`).exec(s ?? '');
+  if (e && Number(e[1]) > 0 && Number(e[1]) <= 1) return { kind: 'exp', gamma: Number(e[1]) };
+  const c = new RegExp(`^cosine(?::${num})?$`).exec(s ?? '');
+  if (c && (c[1] === undefined || Number(c[1]) <= 1)) return { kind: 'cosine', floor: c[1] === undefined ? 0 : Number(c[1]) };
+  throw new TclError(`${where}: lr schedule must be 'constant', 'exp:G' with 0 < G <= 1, or 'cosine[:F]' with 0 <= F <= 1, got '${s}'`);
+}
+
+/**
+ * The learning-rate factor at `progress` epochs into a run of `epochs` (progress = completed
+ * epochs + fraction of the current one). Exponential decay steps once per epoch, like
+ * PyTorch's ExponentialLR; cosine anneals per batch, like CosineAnnealingLR.
+ */
+export function lrScale(schedule: LrSchedule, progress: number, epochs: number): number {
+  switch (schedule.kind) {
+    case 'constant':
+      return 1;
+    case 'exp':
+      return schedule.gamma ** Math.floor(progress);
+    case 'cosine':
+      return schedule.floor + (1 - schedule.floor) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress / epochs)));
+  }
 }

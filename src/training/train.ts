@@ -16,7 +16,7 @@ import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
 import { makeMethod, networkFromPreset } from './build.ts';
-import { parseDeadZone, validatePreset, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
+import { parseDeadZone, parseLrSchedule, validatePreset, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
 import { loadPreset } from './preset-files.ts';
 import type { MethodName } from './types.ts';
 
@@ -34,6 +34,8 @@ export interface TrainConfig extends DatasetOptions {
   tclUpdate?: TclHyper['update'];
   deadZone?: string;
   cycle?: TclHyper['cycle'];
+  /** Learning-rate schedule for any method: 'constant' | 'exp:G' | 'cosine[:F]' (default: the preset's). */
+  lrSchedule?: string;
   /** Directory for the model, metrics.json and checkpoints. */
   out?: string;
   /** Continue a run from its checkpoint directory. */
@@ -76,7 +78,7 @@ const PARTICLES_FILE = 'particles.bin';
 const METRICS_FILE = 'metrics.json';
 
 /** The preset with the config's overrides applied. */
-export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle'>): Preset {
+export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle' | 'lrSchedule'>): Preset {
   // A preset object from a caller is checked like a file (and gets the same defaults).
   const p: Preset = typeof cfg.model === 'object' ? validatePreset(structuredClone(cfg.model), 'model preset') : loadPreset(cfg.model);
   if (cfg.batchSize != null) p.batchSize = cfg.batchSize;
@@ -86,6 +88,10 @@ export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'pr
   if (cfg.deadZone) {
     parseDeadZone(cfg.deadZone);
     p.tcl.deadZone = cfg.deadZone;
+  }
+  if (cfg.lrSchedule) {
+    parseLrSchedule(cfg.lrSchedule);
+    p.lrSchedule = cfg.lrSchedule;
   }
   return p;
 }
@@ -174,7 +180,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     net,
     data,
     method,
-    { epochs, batchSize: preset.batchSize, seed, persistent: preset.persistent, evalTrain: cfg.evalTrain, onBatch: cfg.onBatch, shouldStop: cfg.shouldStop },
+    { epochs, batchSize: preset.batchSize, seed, persistent: preset.persistent, lrSchedule: parseLrSchedule(preset.lrSchedule ?? 'constant'), evalTrain: cfg.evalTrain, onBatch: cfg.onBatch, shouldStop: cfg.shouldStop },
     resumeState ? { state: resumeState.loop, particles } : undefined,
   );
   const saved = {

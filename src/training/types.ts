@@ -35,6 +35,8 @@ export interface StepContext {
   rng: Rng;
   /** Set on the last batch of an epoch (TCL's fast path writes the synapse memory then). */
   lastBatchOfEpoch: boolean;
+  /** Factor on the method's learning rates from the run's lr schedule (1 when absent). */
+  lrScale?: number;
   timer?: PhaseTimer;
 }
 
@@ -63,6 +65,12 @@ export function applyDelta(net: EnergyNetwork, delta: Delta): void {
 export function disposeDelta(delta: Delta): void {
   delta.W.forEach((t) => t.dispose());
   delta.b.forEach((t) => t.dispose());
+}
+
+/** The preset's learning rates times the schedule's current factor. */
+export function scaledLr(lr: number[], ctx: Pick<StepContext, 'lrScale'>): number[] {
+  const f = ctx.lrScale ?? 1;
+  return f === 1 ? lr : lr.map((l) => l * f);
 }
 
 export function timed<T>(timer: PhaseTimer | undefined, phase: string, f: () => T): T {

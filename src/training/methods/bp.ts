@@ -11,7 +11,7 @@ import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import type { Couplings } from '../../network/dynamics.ts';
 import { mlpForward } from '../../network/feedforward.ts';
 import type { BpHyper } from '../preset.ts';
-import { applyDelta, disposeDelta, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
+import { applyDelta, disposeDelta, scaledLr, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
 
 /** Gradients of the mean softmax cross-entropy with respect to every W[k], b[k]. */
 export function mlpGradients(c: Couplings, x: tf.Tensor2D, target: tf.Tensor2D): { grads: Delta; logits: tf.Tensor2D } {
@@ -45,20 +45,23 @@ export class BpMethod implements TrainingMethod {
 
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
     const kern = this.opts.fused === false || this.hyper.optimizer !== 'sgd' ? null : kernelsForBackend();
+    const lr = scaledLr(this.hyper.lr, ctx);
     // Same SGD step, forward and backward passes fused on the wasm heap (src/perf/fused-bp.ts).
-    if (kern) return { output: timed(ctx.timer, 'update', () => bpStepFused(kern, net, batch, this.hyper.lr)) };
+    if (kern) return { output: timed(ctx.timer, 'update', () => bpStepFused(kern, net, batch, lr)) };
     const { grads, logits } = timed(ctx.timer, 'update', () => mlpGradients(net.couplings(), batch.x, batch.target));
     timed(ctx.timer, 'update', () => {
       if (this.hyper.optimizer === 'sgd') {
         const delta = tf.tidy(() => ({
-          W: grads.W.map((g, k) => tf.mul(-this.hyper.lr[k], g) as tf.Tensor2D),
-          b: grads.b.map((g, k) => tf.mul(-this.hyper.lr[k], g) as tf.Tensor1D),
+          W: grads.W.map((g, k) => tf.mul(-lr[k], g) as tf.Tensor2D),
+          b: grads.b.map((g, k) => tf.mul(-lr[k], g) as tf.Tensor1D),
         }));
         applyDelta(net, delta as Delta);
       } else {
         // One Adam per coupling so that each keeps its own learning rate.
-        this.adam ??= this.hyper.lr.map((lr) => tf.train.adam(lr));
+        this.adam ??= this.hyper.lr.map((l) => tf.train.adam(l));
         net.couplingLayers.forEach((l, k) => {
+          // tfjs reads the optimizer's learning rate at every step, so the schedule can set it.
+          (this.adam![k] as unknown as { learningRate: number }).learningRate = lr[k];
           this.adam![k].applyGradients([
             { name: (l.kernel.read() as tf.Variable).name, tensor: grads.W[k] },
             { name: (l.bias.read() as tf.Variable).name, tensor: grads.b[k] },

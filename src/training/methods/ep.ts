@@ -13,7 +13,7 @@ import { epStepFused } from '../../perf/fused-ep.ts';
 import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '../../network/dynamics.ts';
 import type { EpHyper } from '../preset.ts';
-import { applyDelta, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
+import { applyDelta, scaledLr, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
 
 /** (preᵀ post) / B with an explicit transpose (wasm's transposeA path is ~10x slower). */
 export function hebbian(pre: tf.Tensor2D, post: tf.Tensor2D): tf.Tensor2D {
@@ -71,12 +71,13 @@ export class EpMethod implements TrainingMethod {
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
     const beta = this.hyper.randomSign ? this.hyper.beta * ctx.rng.sign() : this.hyper.beta;
     const kern = this.opts.fused === false ? null : kernelsForBackend();
+    const hyper = { ...this.hyper, lr: scaledLr(this.hyper.lr, ctx) };
     if (kern) {
       // Same update, relaxation and weight update fused on the wasm heap (src/perf/fused-ep.ts).
-      const free = epStepFused(kern, net, batch, beta, this.hyper, ctx.timer);
+      const free = epStepFused(kern, net, batch, beta, hyper, ctx.timer);
       return { output: free[free.length - 1], free };
     }
-    const { delta, free } = epUpdate(net, batch, beta, this.hyper, ctx);
+    const { delta, free } = epUpdate(net, batch, beta, hyper, ctx);
     timed(ctx.timer, 'update', () => applyDelta(net, delta));
     return { output: free[free.length - 1], free };
   }

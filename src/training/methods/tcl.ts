@@ -24,7 +24,7 @@ import { FusedBatch } from '../../perf/fused-relax.ts';
 import { inputWeightsFused, inputWeightsFusedSupports } from '../../perf/fused-tcl.ts';
 import { parseDeadZone, type TclHyper } from '../preset.ts';
 import type { Rng } from '../../rng.ts';
-import { applyDelta, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
+import { applyDelta, scaledLr, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
 import { hebbian } from './ep.ts';
 import { cycleMaps, type CycleMaps } from './tcl-cycle.ts';
 import {
@@ -211,7 +211,8 @@ export class TclMethod implements TrainingMethod {
 
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
     const beta = this.hyper.randomSign ? this.hyper.beta * ctx.rng.sign() : this.hyper.beta;
-    const r = tclUpdate(net, batch, beta, this.hyper, { writeMemory: ctx.lastBatchOfEpoch, timer: ctx.timer, rng: ctx.rng });
+    const hyper = { ...this.hyper, lr: scaledLr(this.hyper.lr, ctx) };
+    const r = tclUpdate(net, batch, beta, hyper, { writeMemory: ctx.lastBatchOfEpoch, timer: ctx.timer, rng: ctx.rng });
     this.last = { theta: r.theta, passFraction: r.passFraction };
     timed(ctx.timer, 'synapse update', () => applyDelta(net, r.delta));
     return { output: r.free[r.free.length - 1], free: r.free };
