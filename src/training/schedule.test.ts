@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectSameValues } from '../../test/arrays.ts';
 import { initBackend } from '../backend.ts';
 import { loadDataset, oneHot } from '../data/index.ts';
 import { TclError } from '../errors.ts';
@@ -81,7 +82,7 @@ describe('learning-rate schedules', () => {
     await trainNetwork({ method: 'ep', data: small, epochs: 2, seed: 2, lrSchedule: 'cosine', out: dir, shouldStop: () => ++batches === 19 });
     const resumed = await trainNetwork({ data: small, resume: dir });
     const a = fullRun.net.getWeights();
-    resumed.net.getWeights().forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(a[i].dataSync())));
+    resumed.net.getWeights().forEach((t, i) => expectSameValues(t.dataSync(), a[i].dataSync(), `weights ${i}`));
     // The schedule really ran: the second epoch started at cos(π/2) → 0.5 of the lr.
     expect(resumed.summary.metrics.map((m) => m.lrScale)).toEqual([1, expect.closeTo(0.5, 12)]);
   });

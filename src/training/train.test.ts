@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectSameValues } from '../../test/arrays.ts';
 import { tempDirs } from '../../test/tmp-dirs.ts';
 import { initBackend } from '../backend.ts';
 import { loadDataset, type Dataset } from '../data/index.ts';
@@ -56,20 +57,26 @@ describe('the training loop', () => {
     }
   });
 
-  for (const method of ['ep', 'tcl'] as MethodName[]) {
-    it(`${method.toUpperCase()}: stopping mid-epoch and resuming gives exactly the weights of an uninterrupted run`, async () => {
+  const adam = () => {
+    const p = loadPreset();
+    p.bp = { ...p.bp, optimizer: 'adam', lr: [0.001, 0.001] };
+    return p;
+  };
+  for (const [method, label] of [['ep', 'EP'], ['tcl', 'TCL'], ['bp', 'BP with Adam (its moments are checkpointed)']] as [MethodName, string][]) {
+    it(`${label}: stopping mid-epoch and resuming gives exactly the weights of an uninterrupted run`, async () => {
       const small = await loadDataset({ split: 'paper', trainSize: 300, testSize: 100 });
-      const full = await trainNetwork({ method, data: small, epochs: 2, seed: 5 });
+      const model = method === 'bp' ? adam() : undefined;
+      const full = await trainNetwork({ method, data: small, epochs: 2, seed: 5, model });
       const dir = tmp();
       let batches = 0;
-      const first = await trainNetwork({ method, data: small, epochs: 2, seed: 5, out: dir, shouldStop: () => ++batches === 22 });
+      const first = await trainNetwork({ method, data: small, epochs: 2, seed: 5, model, out: dir, shouldStop: () => ++batches === 22 });
       expect(first.summary.interrupted).toBe(true);
       const resumed = await trainNetwork({ method, data: small, resume: dir });
       expect(resumed.summary.interrupted).toBe(false);
       expect(resumed.summary.epochs).toBe(2);
       const a = full.net.getWeights();
       const b = resumed.net.getWeights();
-      a.forEach((t, i) => expect(Array.from(b[i].dataSync())).toEqual(Array.from(t.dataSync())));
+      a.forEach((t, i) => expectSameValues(b[i].dataSync(), t.dataSync(), `weights ${i}`));
       expect(resumed.summary.testError).toBe(full.summary.testError);
       // The checkpoint directory holds a loadable model.
       const { net } = await loadNetwork(dir);
@@ -81,7 +88,7 @@ describe('the training loop', () => {
     const small = await loadDataset({ split: 'paper', trainSize: 200, testSize: 100 });
     const a = await trainNetwork({ method: 'tcl', data: small, epochs: 1, seed: 9 });
     const b = await trainNetwork({ method: 'tcl', data: small, epochs: 1, seed: 9 });
-    expect(Array.from(b.net.getWeights()[0].dataSync())).toEqual(Array.from(a.net.getWeights()[0].dataSync()));
+    expectSameValues(b.net.getWeights()[0].dataSync(), a.net.getWeights()[0].dataSync(), 'W_1');
   });
 
   it('divergence (NaN/Inf) stops training with one clear line and keeps the last good checkpoint', async () => {

@@ -18,7 +18,7 @@ import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
 import { makeMethod, networkFromPreset } from './build.ts';
 import { parseDeadZone, parseLrSchedule, validatePreset, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
 import { loadPreset } from './preset-files.ts';
-import type { MethodName } from './types.ts';
+import type { MethodName, TrainingMethod } from './types.ts';
 
 export interface TrainConfig extends DatasetOptions {
   /** Required for a new run; a resumed run continues with the checkpoint's method. */
@@ -76,6 +76,7 @@ export interface TrainSummary {
 const STATE_FILE = 'trainer-state.json';
 const PARTICLES_FILE = 'particles.bin';
 const METRICS_FILE = 'metrics.json';
+const METHOD_STATE_FILE = 'optimizer.bin';
 
 /** The preset with the config's overrides applied. */
 export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle' | 'lrSchedule'>): Preset {
@@ -105,6 +106,8 @@ interface SavedState {
   data: { dataset: string; split: string; trainSize: number; testSize: number; dataDir?: string };
   loop: LoopState;
   hasParticles: boolean;
+  /** Layout of optimizer.bin (the method's own state, e.g. Adam's moments), when it has any. */
+  methodState?: tf.io.WeightsManifestEntry[];
 }
 
 /**
@@ -113,6 +116,17 @@ interface SavedState {
  */
 async function writeCheckpoint(dir: string, net: EnergyNetwork, loop: TrainingLoop, saved: Omit<SavedState, 'loop' | 'hasParticles'>, info: Record<string, string>) {
   const files = await networkFiles(net, dir, info);
+  const methodState = (await loop.method.saveState?.()) ?? [];
+  let specs: tf.io.WeightsManifestEntry[] | undefined;
+  if (methodState.length) {
+    try {
+      const enc = await tf.io.encodeWeights(methodState);
+      files[METHOD_STATE_FILE] = new Uint8Array(enc.data);
+      specs = enc.specs;
+    } finally {
+      tf.dispose(methodState.map((w) => w.tensor));
+    }
+  }
   if (loop.particles) {
     const total = loop.particles.reduce((a, p) => a + p.length, 0);
     const buf = new Float32Array(total);
@@ -124,9 +138,25 @@ async function writeCheckpoint(dir: string, net: EnergyNetwork, loop: TrainingLo
     files[PARTICLES_FILE] = new Uint8Array(buf.buffer);
   }
   files[METRICS_FILE] = JSON.stringify({ method: saved.method, epochs: loop.state.metrics }, null, 2);
-  const state: SavedState = { ...saved, loop: loop.state, hasParticles: !!loop.particles };
+  const state: SavedState = { ...saved, loop: loop.state, hasParticles: !!loop.particles, methodState: specs };
   files[STATE_FILE] = JSON.stringify(state);
   await writeFilesAtomic(dir, files, { commitFile: STATE_FILE });
+}
+
+/** Reads optimizer.bin back into the method (e.g. Adam's moments). */
+async function restoreMethodState(method: TrainingMethod, dir: string, specs: tf.io.WeightsManifestEntry[]): Promise<void> {
+  const f = path.join(dir, METHOD_STATE_FILE);
+  if (!fs.existsSync(f)) throw new TclError(`${f}: missing (the checkpoint state says the optimizer has state)`);
+  const raw = fs.readFileSync(f);
+  const expected = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * 4, 0);
+  if (raw.byteLength !== expected) throw new TclError(`${f}: ${raw.byteLength} bytes, the checkpoint state expects ${expected}`);
+  const map = tf.io.decodeWeights(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength), specs);
+  const list = specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+  try {
+    await method.loadState?.(list);
+  } finally {
+    tf.dispose(list.map((w) => w.tensor));
+  }
 }
 
 /** Trains a network with TCL, EP or BP; see `TrainConfig`. */
@@ -145,10 +175,6 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   const methodName = resumeState?.method ?? cfg.method;
   if (!methodName) throw new TclError('no training method given (tcl, ep or bp)');
   const preset = resumeState?.preset ?? resolvePreset(cfg);
-  if (resumeState && methodName === 'bp' && preset.bp.optimizer === 'adam') {
-    // Adam's moment estimates are not in the checkpoint, so a resumed run would not equal an uninterrupted one.
-    throw new TclError(`${cfg.resume}: resuming a BP run trained with Adam is not supported (its optimizer state is not checkpointed); SGD runs resume exactly`);
-  }
   const seed = resumeState?.seed ?? cfg.seed ?? 0;
   const epochs = cfg.epochs ?? resumeState?.epochs ?? 1;
   const dataOpts: DatasetOptions = resumeState
@@ -173,6 +199,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
       }
       if (o !== all.length) throw new TclError(`${cfg.resume}/${PARTICLES_FILE}: size does not match the model and data (${all.length} vs ${o} values)`);
     }
+    if (resumeState.methodState) await restoreMethodState(method, cfg.resume, resumeState.methodState);
   } else {
     net = networkFromPreset(preset, seed, methodName);
   }
@@ -209,6 +236,8 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   let finished: boolean;
   try {
     finished = await loop.run();
+    // Interrupted mid-epoch: a resumable checkpoint (before the method, e.g. Adam, is disposed).
+    if (!finished && out && loop.state.batchIndex > 0) await writeCheckpoint(out, net, loop, saved, info());
   } catch (e) {
     if (e instanceof DivergedError && out) {
       const good = loop.state.metrics.length;
@@ -218,7 +247,6 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   } finally {
     method.dispose?.();
   }
-  if (!finished && out && loop.state.batchIndex > 0) await writeCheckpoint(out, net, loop, saved, info());
   const ms = loop.state.metrics;
   const last = ms.at(-1);
   // The final model's error on the whole training set, once (per epoch only with evalTrain).

@@ -3,6 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
 import type { Rng } from '../rng.ts';
 
+/** A named tensor, as tfjs optimizers' getWeights() returns them. */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
 export type MethodName = 'tcl' | 'ep' | 'bp';
 export const METHODS: readonly MethodName[] = ['tcl', 'ep', 'bp'];
 
@@ -46,6 +52,9 @@ export interface TrainingMethod {
   readonly inference: 'relaxation' | 'feedforward';
   /** One training step on a batch: computes the update, applies it, returns what the loop records. */
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext): StepResult;
+  /** State besides the network that a checkpoint must hold (e.g. Adam's moments), as tensors the caller disposes. */
+  saveState?(): Promise<NamedTensor[]>;
+  loadState?(state: NamedTensor[]): Promise<void>;
   dispose?(): void;
 }
 

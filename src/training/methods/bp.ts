@@ -10,8 +10,9 @@ import { bpStepFused } from '../../perf/fused-bp.ts';
 import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import type { Couplings } from '../../network/dynamics.ts';
 import { mlpForward } from '../../network/feedforward.ts';
+import { TclError } from '../../errors.ts';
 import type { BpHyper } from '../preset.ts';
-import { applyDelta, disposeDelta, scaledLr, timed, type Batch, type Delta, type StepContext, type TrainingMethod } from '../types.ts';
+import { applyDelta, disposeDelta, scaledLr, timed, type Batch, type Delta, type NamedTensor, type StepContext, type TrainingMethod } from '../types.ts';
 
 /** Gradients of the mean softmax cross-entropy with respect to every W[k], b[k]. */
 export function mlpGradients(c: Couplings, x: tf.Tensor2D, target: tf.Tensor2D): { grads: Delta; logits: tf.Tensor2D } {
@@ -74,7 +75,46 @@ export class BpMethod implements TrainingMethod {
     return { output: logits };
   }
 
+  /**
+   * Adam's moments, step count and bias-correction powers (SGD has none), as new tensors the
+   * caller disposes: checkpointed so that a resumed run is exact.
+   */
+  async saveState(): Promise<NamedTensor[]> {
+    if (this.hyper.optimizer !== 'adam' || !this.adam) return [];
+    const out: NamedTensor[] = [];
+    for (const [k, opt] of this.adam.entries()) {
+      const a = opt as unknown as AdamInternals;
+      // getWeights returns the live moment variables and a fresh step-count scalar.
+      for (const w of await opt.getWeights()) out.push({ name: `adam${k}/${w.name}`, tensor: w.name === 'iter' ? w.tensor : tf.clone(w.tensor) });
+      out.push({ name: `adam${k}/accBeta1`, tensor: tf.clone(a.accBeta1) }, { name: `adam${k}/accBeta2`, tensor: tf.clone(a.accBeta2) });
+    }
+    return out;
+  }
+
+  async loadState(state: NamedTensor[]): Promise<void> {
+    if (this.hyper.optimizer !== 'adam' || state.length === 0) return;
+    this.adam ??= this.hyper.lr.map((l) => tf.train.adam(l));
+    for (const [k, opt] of this.adam.entries()) {
+      const mine = state.filter((w) => w.name.startsWith(`adam${k}/`)).map((w) => ({ ...w, name: w.name.slice(`adam${k}/`.length) }));
+      const acc = (n: string) => mine.find((w) => w.name === n)?.tensor;
+      const b1 = acc('accBeta1');
+      const b2 = acc('accBeta2');
+      if (!b1 || !b2) throw new TclError(`optimizer state for coupling ${k + 1} is incomplete`);
+      await opt.setWeights(mine.filter((w) => w.name !== 'accBeta1' && w.name !== 'accBeta2'));
+      // setWeights recomputes beta^(t+1) with pow; the saved products keep the resumed run bit-exact.
+      const a = opt as unknown as AdamInternals;
+      a.accBeta1.assign(b1);
+      a.accBeta2.assign(b2);
+    }
+  }
+
   dispose(): void {
     this.adam?.forEach((o) => o.dispose());
   }
+}
+
+/** The parts of tfjs's AdamOptimizer that getWeights() leaves out. */
+interface AdamInternals {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
 }
