@@ -36,7 +36,7 @@ describe('tfjs-tcl CLI', () => {
   });
 
   it('an unknown option or option value fails with one line and exit code 1', async () => {
-    for (const args of [['train', '--bogus'], ['train', '--method', 'sgd'], ['train', '--protocol', 'square'], ['compare', '--methods', 'tcl,xx'], ['train', '--epochs', 'two']]) {
+    for (const args of [['train', '--bogus'], ['train', '--method', 'sgd'], ['train', '--protocol', 'square'], ['compare', '--methods', 'tcl,xx'], ['train', '--epochs', 'two'], ['train', '--lr-schedule', 'linear'], ['compare', '--lr-schedule', 'exp:2']]) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr.trim().split('\n')[0]).toMatch(/^error: /);

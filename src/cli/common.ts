@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, initBackend, type BackendName } from '../backend.ts';
 import { TclError } from '../errors.ts';
+import { parseLrSchedule } from '../training/preset.ts';
 import { METHODS, type MethodName } from '../training/types.ts';
 
 export interface GlobalOptions {
@@ -69,7 +70,15 @@ export function addTclOptions(cmd: Command): Command {
 
 /** `--lr-schedule`: one learning-rate schedule for every method, in train and compare. */
 export function addScheduleOption(cmd: Command): Command {
-  return cmd.option('--lr-schedule <s>', "learning-rate schedule: constant (the paper's) | exp:G (x G after each epoch) | cosine[:F] (per batch from 1 to F over the run)");
+  const check = (v: string) => {
+    try {
+      parseLrSchedule(v);
+    } catch {
+      throw new InvalidArgumentError('expected constant, exp:G with 0 < G <= 1, or cosine[:F] with 0 <= F <= 1.');
+    }
+    return v;
+  };
+  return cmd.option('--lr-schedule <s>', "learning-rate schedule for every method: constant (the paper's) | exp:G (x G after each epoch) | cosine[:F] (per batch from 1 down to F over the run) (default: the preset's)", check);
 }
 
 /** `--seed`: the one seed for init, shuffling and beta signs. */
