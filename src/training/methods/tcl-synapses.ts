@@ -38,8 +38,47 @@ export function absQuantile(values: Float32Array, q: number, rng?: Rng): number 
   const m = Math.min(n, 65536);
   const s = new Float32Array(m);
   for (let i = 0; i < m; i++) s[i] = Math.abs(values[m === n ? i : Math.floor((rng ? rng.next() : Math.random()) * n)]);
-  s.sort();
-  return s[Math.min(m - 1, Math.floor(q * m))];
+  return selectKth(s, Math.min(m - 1, Math.floor(q * m)));
+}
+
+/**
+ * The k-th smallest value (0-based) of `a`, reordering `a` in place: Hoare's selection with a
+ * median-of-three pivot, O(n) on average — the value a full sort would put at index k, at a
+ * tenth of the cost on the 65,536 samples TCL draws per group and batch.
+ */
+export function selectKth(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // Median of a[lo], a[mid], a[hi] as the pivot.
+    if (a[mid] < a[lo]) swap(a, mid, lo);
+    if (a[hi] < a[lo]) swap(a, hi, lo);
+    if (a[hi] < a[mid]) swap(a, hi, mid);
+    const pivot = a[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    // Now a[lo..j] <= pivot <= a[i..hi], and a[j+1..i-1] == pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+function swap(a: Float32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
 }
 
 /** Stacks a per-state signal list relative to state 0: [nStates−1, P]. */
