@@ -26,7 +26,8 @@ export function bpStepFused(kern: Kernels, net: EnergyNetwork, batch: Batch, lr:
   try {
     // Activations a_0 = x, a_1 … a_{L−1} (sigmoid), and the logits a_L.
     const acts = [kern.ptr(batch.x), ...sizes.slice(1).map((n) => sc.alloc(B * n))];
-    const Wt = sizes.slice(0, L).map((_, i) => sc.alloc(sizes[i] * sizes[i + 1]));
+    // W_kᵀ for the backward pass (k ≥ 1) and for a narrow first layer's forward pass; W_0ᵀ is not needed otherwise.
+    const Wt = sizes.slice(0, L).map((_, i) => (i === 0 && sizes[1] >= 16 ? -1 : sc.alloc(sizes[i] * sizes[i + 1])));
     const dz = sc.alloc(B * Math.max(...sizes.slice(1)));
     const dPrev = sc.alloc(B * Math.max(...sizes.slice(1)));
     for (let i = 1; i < L; i++) transpose(kern, Wt[i], W[i], sizes[i], sizes[i + 1]);
