@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .description('time one training epoch per method (and, with --scaling, the cost vs hidden size and batch size)')
     .option('--methods <list>', 'comma list of methods', methodsArg, ['tcl', 'ep', 'bp'] as MethodName[])
     .option('--full', 'standard split (60,000 training / 10,000 test images) instead of the paper split', false)
+    .option('--model <preset>', 'model preset name or JSON path (default mnist-784-500-10)')
     .option('--threads <n>', 'worker threads for the TCL synapse kernel (default: 2 on 2+ cores)', intArg('--threads', 1))
     .option('--scaling', 'seconds per 1,000 examples for hidden 100/500/2000 and batch 1/20/100; writes CSV and a plot', false)
     .option('--out <dir>', 'write bench.json (and the scaling CSV/plot) here');
@@ -90,7 +91,7 @@ export function register(program: Command): void {
     const results: BenchResult[] = [];
     for (const m of methods) {
       info(`bench: ${m} …`);
-      results.push(await benchMethod(m, { dataset: opts.dataset, dataDir: opts.dataDir, split, trainSize: opts.trainSize, testSize: opts.testSize, seed: opts.seed }));
+      results.push(await benchMethod(m, { dataset: opts.dataset, dataDir: opts.dataDir, split, trainSize: opts.trainSize, testSize: opts.testSize, seed: opts.seed, model: opts.model }));
     }
     // The speed targets of the data and synapse issues live here, not in timed tests.
     const other = await otherTimings();
