@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectSameValues } from '../../test/arrays.ts';
+import { tempDirs } from '../../test/tmp-dirs.ts';
 import { initBackend } from '../backend.ts';
 import { loadDataset, oneHot } from '../data/index.ts';
 import { TclError } from '../errors.ts';
@@ -10,6 +11,8 @@ import { lrScale, parseLrSchedule } from './preset.ts';
 import { loadPreset } from './preset-files.ts';
 import { trainNetwork } from './train.ts';
 import type { MethodName } from './types.ts';
+
+const tmp = tempDirs('tcl-sched-');
 
 beforeAll(async () => {
   await initBackend();
@@ -76,8 +79,7 @@ describe('learning-rate schedules', () => {
   it('a run stopped mid-epoch under a cosine schedule resumes to exactly the uninterrupted weights', async () => {
     const small = await loadDataset({ split: 'paper', trainSize: 300, testSize: 100 });
     const fullRun = await trainNetwork({ method: 'ep', data: small, epochs: 2, seed: 2, lrSchedule: 'cosine' });
-    const { tempDirs } = await import('../../test/tmp-dirs.ts');
-    const dir = tempDirs('tcl-sched-')();
+    const dir = tmp();
     let batches = 0;
     await trainNetwork({ method: 'ep', data: small, epochs: 2, seed: 2, lrSchedule: 'cosine', out: dir, shouldStop: () => ++batches === 19 });
     const resumed = await trainNetwork({ data: small, resume: dir });

@@ -58,12 +58,11 @@ export class BpMethod implements TrainingMethod {
         }));
         applyDelta(net, delta as Delta);
       } else {
-        // One Adam per coupling so that each keeps its own learning rate.
-        this.adam ??= this.hyper.lr.map((l) => tf.train.adam(l));
+        const adam = this.adamOptimizers();
         net.couplingLayers.forEach((l, k) => {
           // tfjs reads the optimizer's learning rate at every step, so the schedule can set it.
-          (this.adam![k] as unknown as { learningRate: number }).learningRate = lr[k];
-          this.adam![k].applyGradients([
+          (adam[k] as unknown as { learningRate: number }).learningRate = lr[k];
+          adam[k].applyGradients([
             { name: (l.kernel.read() as tf.Variable).name, tensor: grads.W[k] },
             { name: (l.bias.read() as tf.Variable).name, tensor: grads.b[k] },
           ]);
@@ -93,8 +92,7 @@ export class BpMethod implements TrainingMethod {
 
   async loadState(state: NamedTensor[]): Promise<void> {
     if (this.hyper.optimizer !== 'adam' || state.length === 0) return;
-    this.adam ??= this.hyper.lr.map((l) => tf.train.adam(l));
-    for (const [k, opt] of this.adam.entries()) {
+    for (const [k, opt] of this.adamOptimizers().entries()) {
       const mine = state.filter((w) => w.name.startsWith(`adam${k}/`)).map((w) => ({ ...w, name: w.name.slice(`adam${k}/`.length) }));
       const acc = (n: string) => mine.find((w) => w.name === n)?.tensor;
       const b1 = acc('accBeta1');
@@ -106,6 +104,11 @@ export class BpMethod implements TrainingMethod {
       a.accBeta1.assign(b1);
       a.accBeta2.assign(b2);
     }
+  }
+
+  /** One Adam per coupling so that each keeps its own learning rate; made on first use. */
+  private adamOptimizers(): tf.Optimizer[] {
+    return (this.adam ??= this.hyper.lr.map((l) => tf.train.adam(l)));
   }
 
   dispose(): void {
