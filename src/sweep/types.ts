@@ -1,0 +1,26 @@
+/**
+ * What a sweep (and `compare`, which is a sweep over method × seed) hands to its report: one
+ * record per run. The engine (src/sweep/) fills them; the statistics and the report
+ * (src/report/) read them and never train anything.
+ */
+import type { TrainSummary } from '../training/train.ts';
+
+/** One run's settings: `train`'s options in camelCase, the seed included (what a spec's base + grid give). */
+export type RunConfig = Record<string, string | number | boolean>;
+
+export interface RunRecord {
+  /** Directory name of the run under the sweep directory, from its varying keys (e.g. `method-tcl_deadZone-fixed_seed-1`). */
+  id: string;
+  /** The run's whole configuration, seed included. */
+  config: RunConfig;
+  /** Label of its configuration, everything but the seed (e.g. `TCL`, or `method=tcl, deadZone=fixed`); runs with the same group are seeds of one setting. */
+  group: string;
+  seed: number;
+  status: 'done' | 'failed';
+  /** The one-line error of a failed run. */
+  error?: string;
+  /** The finished run's summary, with every epoch's metrics (`summary.metrics`). */
+  summary?: TrainSummary;
+  /** The run's directory (model, metrics.json, checkpoints). */
+  dir: string;
+}
