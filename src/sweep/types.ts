@@ -24,3 +24,34 @@ export interface RunRecord {
   /** The run's directory (model, metrics.json, checkpoints). */
   dir: string;
 }
+
+/** One run to do: what the engine hands to an executor (local child processes or BullMQ workers). */
+export interface RunJob {
+  id: string;
+  config: RunConfig;
+  group: string;
+  seed: number;
+  /** Absolute directory of the run: it holds the checkpoint a resumed run continues from. */
+  dir: string;
+}
+
+export interface RunProgress {
+  id: string;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  runningError: number;
+}
+
+export interface RunHooks {
+  onStart?: (job: RunJob) => void;
+  onProgress?: (p: RunProgress) => void;
+  onEnd?: (r: RunRecord) => void;
+}
+
+/** Where a sweep's runs execute: child processes on this machine, or workers on a BullMQ queue. */
+export interface RunExecutor {
+  run(jobs: RunJob[], hooks: RunHooks): Promise<RunRecord[]>;
+  close?(): Promise<void>;
+}
