@@ -4,20 +4,24 @@
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
+import type { DissipationFigure, LearningRangeFigure, OffsetFigure, TimescaleFigure } from '../synapse/figures.ts';
 import { idealWindow, type AmplitudeSweep, type ParameterSweep, type SynapseSetup } from '../synapse/sweep.ts';
+
+export type FigureResult = LearningRangeFigure | OffsetFigure | DissipationFigure | TimescaleFigure;
 import { toCsv } from './csv.ts';
 import { lineChart, writeChart, type Series } from './plot.ts';
 
-const KERNEL_LABEL = { ecoli: 'E. coli', minimal: 'minimal integral-feedback', fir: 'FIR (MNIST taps)' } as const;
+const KERNEL_LABEL = { ecoli: 'E. coli', minimal: 'minimal integral-feedback', fir: 'FIR (MNIST taps)', esa: 'Markov-ladder (ESA)' } as const;
 const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
 
 /** One line naming the set-up, for chart titles. */
 export function describeSetup(s: SynapseSetup, omit: { tauK?: boolean; damping?: boolean } = {}): string {
   const k = [
     `${KERNEL_LABEL[s.kernel]} kernel`,
-    omit.tauK ? '' : `τ_K ${fmt(s.tauK)}`,
+    omit.tauK || s.kernel === 'esa' ? '' : `τ_K ${fmt(s.tauK)}`,
     s.kernel === 'minimal' && !omit.damping ? `ζ ${fmt(s.damping)}` : '',
     s.kernel === 'ecoli' && s.offsetGain ? `I ${fmt(s.offsetGain)}` : '',
+    s.kernel === 'esa' ? `γ ${fmt(s.gamma ?? 0.01)}` : '',
   ].filter(Boolean);
   return `${k.join(', ')}; ${s.protocol} τ_f ${fmt(s.tauFast)} / τ_s ${fmt(s.tauSlow)}; ${s.g} θ ${fmt(s.theta)}`;
 }
@@ -141,6 +145,102 @@ export async function writeParameterSweep(dir: string, s: SynapseSetup, r: Param
     });
     const f = await writeChart(path.join(dir, 'quality-vs-dissipation'), diss);
     files.push(f.svg, f.png);
+  }
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The paper's figures (DESIGN.md §3b): CSV of every grid point, the figure as SVG + PNG.
+
+/** Writes a figure's CSV and chart(s) under `dir`; returns the paths. */
+export async function writeFigure(dir: string, f: FigureResult): Promise<string[]> {
+  const files: string[] = [];
+  const chart = async (name: string, c: ReturnType<typeof lineChart>) => {
+    const w = await writeChart(path.join(dir, name), c);
+    files.push(w.svg, w.png);
+  };
+  const csv = async (name: string, header: string[], rows: (number | null | undefined)[][]) => {
+    const p = path.join(dir, name);
+    await writeFileAtomic(p, toCsv(header, rows));
+    files.push(p);
+  };
+  switch (f.figure) {
+    case 'learning-range': {
+      await csv('learning-range.csv', ['t1', 't2', 't1_over_tau_k', 'ln_t2_over_t1', 'a_min_over_a_max', 'ln_a_max_over_a_min', 'slope', 'intercept'], f.rows.map((r) => [r.t1, r.t2, r.t1OverTauK, r.lnT2OverT1, r.aMinOverAMax, r.lnRange, r.slope, r.intercept]));
+      const groups = [...new Set(f.rows.map((r) => r.t1OverTauK))];
+      const maxX = Math.max(...f.rows.map((r) => r.lnT2OverT1));
+      await chart(
+        'learning-range',
+        lineChart({
+          title: 'Learning range against the ideal window (Fig. 4C)',
+          subtitle: `E. coli kernel τ_K ${fmt(f.settings.tauK)}, I = 0, <s> = 0, A_max ${fmt(f.settings.aMax)}, θ = A_max/t2; three-piece fit over ${f.settings.amplitudes} amplitudes`,
+          xLabel: 'ln(t2/t1)',
+          yLabel: 'ln(A_max/A_min)',
+          series: [
+            ...groups.map((g) => ({ name: `t1/τ_K = ${fmt(g)}`, points: f.rows.filter((r) => r.t1OverTauK === g).map((r) => [r.lnT2OverT1, r.lnRange] as [number, number]) })),
+            { name: 'ideal: ln(A_max/A_min) = ln(t2/t1)', points: [[0, 0], [maxX, maxX]] },
+          ],
+          points: true,
+          width: 600,
+        }),
+      );
+      break;
+    }
+    case 'offset': {
+      await csv('offset.csv', ['t1', 't2', 't1_over_tau_k', 'intercept', 'slope', 'a_min_over_a_max', 'predicted_I_s_t1_over_a_max'], f.rows.map((r) => [r.t1, r.t2, r.t1OverTauK, r.intercept, r.slope, r.aMinOverAMax, (f.settings.offsetGain * f.settings.mean * r.t1) / f.settings.aMax]));
+      const st = f.settings;
+      await chart(
+        'offset',
+        lineChart({
+          title: 'Offset of the update from a leaky kernel and a background signal (Fig. 5C)',
+          subtitle: `E. coli kernel τ_K ${fmt(st.tauK)}, I ${fmt(st.offsetGain)}, <s> ${fmt(st.mean)}, A_max ${fmt(st.aMax)}, θ = A_max/t2; intercepts outside (0, 0.5] dropped`,
+          xLabel: 't1/τ_K',
+          yLabel: 'offset: intercept of Δw/A_max vs A/A_max',
+          series: [
+            ...st.t2s.map((t2) => ({ name: `t2 = ${fmt(t2)}`, points: f.rows.filter((r) => r.t2 === t2 && r.intercept > 0 && r.intercept <= 0.5).map((r) => [r.t1OverTauK, r.intercept] as [number, number]) })),
+            { name: 'I <s> t1 / A_max', points: f.intercepts.map((r) => [r.t1OverTauK, r.predicted] as [number, number]) },
+          ],
+          points: true,
+          width: 600,
+        }),
+      );
+      break;
+    }
+    case 'dissipation': {
+      await csv('dissipation.csv', ['gamma', 'entropy_production', 'kernel_area', 'theta', 'a_min_over_a_max', 'slope', 'offset', 'ln_abs_offset_over_s'], f.rows.map((r) => [r.gamma, r.dissipation, r.area, r.theta, r.aMinOverAMax, r.slope, r.offset, r.lnOffset]));
+      const st = f.settings;
+      await chart(
+        'dissipation',
+        lineChart({
+          title: 'Offset against dissipation, Markov-ladder kernels (Fig. 6B)',
+          subtitle: `ESA ladder R ${fmt(st.switchRate)}, step to ${fmt(st.ligand)} µM; sawtooth t1 ${fmt(st.t1)} / t2 ${fmt(st.t2)}, <s> ${fmt(st.mean)}, A_max ${fmt(st.aMax)}`,
+          xLabel: 'entropy production σ at rest (k_B per chain time unit)',
+          yLabel: 'ln |offset / <s>|',
+          series: [{ name: 'ESA kernels over γ', points: f.rows.map((r) => [r.dissipation, r.lnOffset] as [number, number]) }],
+          points: true,
+          width: 600,
+        }),
+      );
+      break;
+    }
+    case 'timescale': {
+      await csv('timescale.csv', ['t1', 't1_over_tau_k', 'theta', 'dw_per_amplitude'], f.rows.map((r) => [r.t1, r.t1OverTauK, r.theta, r.dwPerAmplitude]));
+      const st = f.settings;
+      await chart(
+        'timescale',
+        lineChart({
+          title: 'Update against the fast ramp in kernel memory times (Fig. 8)',
+          subtitle: `E. coli kernel τ_K ${fmt(st.tauK)}, I = 0; A ${fmt(st.amplitude)} around 0, period ${fmt(st.period)}; θ halfway between the two ramps' |u|`,
+          xLabel: 't1/τ_K',
+          yLabel: 'Δw/A per period (1 = contrastive update)',
+          series: [{ name: 'Δw/A', points: f.rows.map((r) => [r.t1OverTauK, r.dwPerAmplitude] as [number, number]) }],
+          logX: true,
+          points: true,
+          width: 600,
+        }),
+      );
+      break;
+    }
   }
   return files;
 }

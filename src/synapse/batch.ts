@@ -74,6 +74,7 @@ function column(name: string, a: ArrayLike<number> | undefined, n: number, fallb
 function pointKernel(cfg: BatchConfig, tauK: number, offsetGain: number): Kernel {
   if (cfg.kernel === 'ecoli') return ecoliKernel(tauK, offsetGain);
   if (cfg.kernel === 'minimal') return minimalKernel(tauK, cfg.damping ?? 1);
+  if (cfg.kernel === 'esa') throw new RangeError('the esa kernel is sampled, not closed-form: sweep it with the period-based protocol (amplitudeSweep, periodicSweep)');
   return firSynapseKernel(tauK);
 }
 
@@ -143,6 +144,7 @@ export function batchCycleUpdate(points: BatchPoints, cfg: BatchConfig): BatchRe
       firGains[i] = firGain(k);
       continue;
     }
+    if (k.kind === 'esa') continue; // unreachable: pointKernel refuses it
     const T = rampTail(k);
     if (form !== undefined && T.form !== form) throw new RangeError('all points of a batch need the same kind of ramp tail');
     form = T.form;

@@ -8,3 +8,7 @@ export * from './batch.ts';
 export * from './window.ts';
 export * from './dissipation.ts';
 export * from './sweep.ts';
+export * from './markov.ts';
+export * from './periodic.ts';
+export * from './fit.ts';
+export * from './figures.ts';

@@ -9,7 +9,10 @@
  * - `minimal`: tau_u du/dt = s - u - v, tau_v dv/dt = u (set point u0 = 0); the synapse reads
  *   out u / tau_v (u itself ≈ tau_v ds/dt). Perfect adaptation is structural: int K = 0.
  * - `fir`: the authors' 10 MNIST taps sin(2 pi k / 10) / 3 as a causal tapped delay line.
+ * - `esa`: a Markov-ladder kernel (the E. coli energy-speed-accuracy model, `markov.ts`), sampled
+ *   from the chain's step response; its area is the adaptation error its dissipation leaves.
  */
+import type { EsaKernel } from './markov.ts';
 import type { StateSpace } from './statespace.ts';
 
 export interface EcoliKernel {
@@ -36,9 +39,10 @@ export interface FirSynapseKernel {
   taps: Float32Array;
 }
 
-export type Kernel = EcoliKernel | MinimalKernel | FirSynapseKernel;
+export type { EsaKernel } from './markov.ts';
+export type Kernel = EcoliKernel | MinimalKernel | FirSynapseKernel | EsaKernel;
 export type KernelName = Kernel['kind'];
-export const KERNEL_NAMES: readonly KernelName[] = ['ecoli', 'minimal', 'fir'];
+export const KERNEL_NAMES: readonly KernelName[] = ['ecoli', 'minimal', 'fir', 'esa'];
 
 /**
  * The E. coli chemotaxis kernel with memory time tau_K and offset gain I.
@@ -157,9 +161,10 @@ export function kernelValue(k: EcoliKernel | MinimalKernel, t: number): number {
   }
 }
 
-/** int K dt: the offset gain I (E. coli), 0 (minimal loop), the tap sum times the gain (FIR). */
+/** int K dt: the offset gain I (E. coli), 0 (minimal loop), the tap sum times the gain (FIR), the sampled area (ESA). */
 export function kernelArea(k: Kernel): number {
   if (k.kind === 'ecoli') return k.offsetGain;
+  if (k.kind === 'esa') return k.area;
   if (k.kind === 'minimal') return 0;
   return firGain(k) * k.taps.reduce((a, v) => a + v, 0);
 }
@@ -212,6 +217,7 @@ export function rampTailValue(T: RampTail, x: number): number {
 /** The slowest decay time of the kernel's memory (time units): how far back history matters. */
 export function memoryTime(k: Kernel): number {
   if (k.kind === 'fir') return k.tapSpacing * k.taps.length;
+  if (k.kind === 'esa') return k.samples.length * k.dt;
   const T = rampTail(k);
   return T.form === 'biexp' ? 1 / Math.min(T.r1, T.r2) : 1 / T.rate;
 }

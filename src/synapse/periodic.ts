@@ -73,7 +73,7 @@ export function kernelSums(k: SampledKernel): KernelSums {
 }
 
 /** E(d) = h Σ_{i h > d} K_i (i h − d) for d > 0 (0 beyond the span). */
-function tailMoment(s: KernelSums, d: number): number {
+export function tailMoment(s: KernelSums, d: number): number {
   const j = Math.floor(d / s.kernel.dt) + 1;
   if (j >= s.suffix0.length) return 0;
   return s.suffix1[j]! - d * s.suffix0[j]!;

@@ -9,11 +9,23 @@
  * Two ways to get u, to cross-check each other: 'ode' steps the kernel's state (the z-chain of
  * the E. coli kernel, the (u, v) loop of the minimal one — what a physical synapse stores) exactly
  * for a signal linear between grid points; 'convolution' sums K(t_i) s(t - t_i) dt directly.
+ * A sampled kernel (esa) has no state space: its 'convolution' is the exact discrete convolution
+ * h Σ_i K_i s(t - i h) of the piecewise-linear signal, by breakpoints (see periodic.ts).
  */
 import { firGain, kernelValue, memoryTime, stateSpace, type Kernel } from './kernels.ts';
 import { nonlinearity, type Nonlinearity } from './nonlinearity.ts';
 import type { Protocol } from './protocols.ts';
 import { discretize, readout, restingState, step } from './statespace.ts';
+import { kernelSums, tailMoment, type KernelSums } from './periodic.ts';
+import type { EsaKernel } from './markov.ts';
+
+const sumsCache = new WeakMap<EsaKernel, KernelSums>();
+/** The suffix sums of a sampled kernel, computed once per kernel object. */
+export function esaKernelSums(k: EsaKernel): KernelSums {
+  let s = sumsCache.get(k);
+  if (!s) sumsCache.set(k, (s = kernelSums({ samples: k.samples, dt: k.dt })));
+  return s;
+}
 
 export interface SynapseModel {
   kernel: Kernel;
@@ -105,6 +117,22 @@ export function simulateSynapse(model: SynapseModel, protocol: Protocol, opts: S
         acc += k.taps[i]! * sv;
       }
       u[j] = gain * acc;
+    }
+  } else if (k.kind === 'esa') {
+    if (method === 'ode') throw new RangeError("the esa kernel has no state space to step: use method 'convolution' (or the period-based protocol)");
+    // u(t) = S0 s(t) - m S1 + sum_b Δm_b E(t - t_b) over slope changes t_b < t within the kernel's span (s = s_f before 0).
+    const sums = esaKernelSums(k);
+    const bps = protocol.breakpoints(0, t[nSteps]!);
+    let first = 0; // first breakpoint still within the span
+    let next = 0; // first breakpoint not yet strictly in the past
+    let slope = 0; // slope just before t (sum of the past slope changes)
+    for (let j = 0; j <= nSteps; j++) {
+      const tj = t[j]!;
+      while (next < bps.length && bps[next]!.time < tj) slope += bps[next++]!.slopeChange;
+      while (first < next && tj - bps[first]!.time >= sums.span) first++;
+      let acc = sums.area * s[j]! - slope * sums.firstMoment;
+      for (let b = first; b < next; b++) acc += bps[b]!.slopeChange * tailMoment(sums, tj - bps[b]!.time);
+      u[j] = acc;
     }
   } else if (method === 'ode') {
     const ss = stateSpace(k);

@@ -7,6 +7,9 @@
 import { batchCycleUpdate, type BatchConfig } from './batch.ts';
 import { feedbackDissipation, type FeedbackDissipation } from './dissipation.ts';
 import { ecoliKernel, firSynapseKernel, minimalKernel, type Kernel, type KernelName } from './kernels.ts';
+import { esaKernel, ESA_LIGAND, ESA_SWITCH_RATE, type EsaKernel } from './markov.ts';
+import { kernelSums, periodicDeadZoneUpdate, periodicResponse, periodicUpdate, sampleKernel, sortResponse, PERIODIC_DT, type PeriodicResponse } from './periodic.ts';
+import { esaKernelSums } from './simulate.ts';
 import type { NonlinearityName } from './nonlinearity.ts';
 import { makeProtocol, rampDurations, type ProtocolName, type SignalProtocolName } from './protocols.ts';
 import { simulateSynapse, type SimulationOptions, type SimulationResult } from './simulate.ts';
@@ -29,6 +32,10 @@ export interface SynapseSetup {
   theta: number;
   sharpness?: number;
   alpha: number;
+  /** esa kernel: gamma (1 = detailed balance), switching rate R, ligand step (µM) of its step response. */
+  gamma?: number;
+  switchRate?: number;
+  ligand?: number;
 }
 
 /** DESIGN.md §3's reference synapse: E. coli kernel, tau_K 0.05, sawtooth 1/9, theta 100/9, A 50. */
@@ -47,8 +54,22 @@ export const REFERENCE_SETUP: SynapseSetup = {
   alpha: 1,
 };
 
+const esaCache = new Map<string, EsaKernel>();
+/** The esa kernel of a set-up (default gamma 0.01), computed once per (gamma, R, ligand). */
+export function setupEsaKernel(s: Pick<SynapseSetup, 'gamma' | 'switchRate' | 'ligand'>): EsaKernel {
+  const key = `${s.gamma ?? 0.01}/${s.switchRate ?? ESA_SWITCH_RATE}/${s.ligand ?? ESA_LIGAND}`;
+  let k = esaCache.get(key);
+  if (!k) {
+    k = esaKernel({ gamma: s.gamma ?? 0.01, switchRate: s.switchRate, ligand: s.ligand });
+    if (esaCache.size > 64) esaCache.clear();
+    esaCache.set(key, k);
+  }
+  return k;
+}
+
 export function setupKernel(s: SynapseSetup): Kernel {
   if (s.kernel === 'ecoli') return ecoliKernel(s.tauK, s.offsetGain);
+  if (s.kernel === 'esa') return setupEsaKernel(s);
   if (s.kernel === 'minimal') return minimalKernel(s.tauK, s.damping);
   return firSynapseKernel(s.tauK);
 }
@@ -62,15 +83,65 @@ export function setupPeriod(s: SynapseSetup): number {
 export interface SynapseRun extends SimulationResult {
   /** Minimal loop only: housekeeping dissipation of the feedback loop. */
   dissipation?: FeedbackDissipation;
+  /** esa kernel only: the chain's entropy production σ at rest (k_B per chain time unit), the kernel's area and first moment. */
+  markov?: { entropyProduction: number; area: number; firstMoment: number };
 }
 
-/** One synapse in time (see simulateSynapse). */
-export function runSynapse(s: SynapseSetup, opts: SimulationOptions & { seed?: number } = {}): SynapseRun {
+/** How one synapse's u is computed: stepped in time (simulateSynapse's methods), or §3b's periodic steady state. */
+export type SynapseSolver = SimulationOptions['method'] | 'periodic';
+
+/**
+ * One synapse: in time after adaptation (simulateSynapse; 'ode' or 'convolution'), or with
+ * `method: 'periodic'` in the periodic steady state of §3b's period-based protocol (circular
+ * convolution over one period on a grid of `dt`, default 1e-4; the signal spans s_f … s_f + A,
+ * i.e. <s> = s_f + A/2).
+ */
+export function runSynapse(s: SynapseSetup, opts: Omit<SimulationOptions, 'method'> & { method?: SynapseSolver; seed?: number } = {}): SynapseRun {
   const kernel = setupKernel(s);
   const protocol = makeProtocol(s.protocol, { tauFast: s.tauFast, tauSlow: s.tauSlow, amplitude: s.amplitude, baseline: s.baseline, seed: opts.seed });
-  const r: SynapseRun = simulateSynapse({ kernel, g: { name: s.g, theta: s.theta, sharpness: s.sharpness }, alpha: s.alpha }, protocol, opts);
+  const g = { name: s.g, theta: s.theta, sharpness: s.sharpness };
+  const r: SynapseRun =
+    opts.method === 'periodic'
+      ? periodicRun(s, kernel, opts.dt ?? PERIODIC_DT)
+      : simulateSynapse({ kernel, g, alpha: s.alpha }, protocol, { ...opts, method: opts.method ?? (kernel.kind === 'esa' ? 'convolution' : 'ode') });
   if (kernel.kind === 'minimal') r.dissipation = feedbackDissipation(kernel, protocol.period);
+  if (kernel.kind === 'esa') r.markov = { entropyProduction: kernel.dissipation, area: kernel.area, firstMoment: kernel.firstMoment };
   return r;
+}
+
+/** The kernel's periodic response to the set-up's protocol shape (rise = up ramp, fall = down ramp). */
+function setupResponse(s: SynapseSetup, kernel: Kernel, dt: number): PeriodicResponse {
+  if (kernel.kind === 'fir') throw new RangeError('the period-based protocol takes the ecoli, minimal or esa kernel, not fir');
+  if (s.protocol === 'random-sign') throw new RangeError('the period-based protocol needs a periodic protocol (sawtooth, reversed, triangle), not random-sign');
+  const sums = kernel.kind === 'esa' ? esaKernelSums(kernel) : kernelSums(sampleKernel(kernel, dt));
+  const d = rampDurations(s.protocol, s.tauFast, s.tauSlow);
+  return periodicResponse(sums, { t1: d.up, t2: d.down }, dt);
+}
+
+function periodicRun(s: SynapseSetup, kernel: Kernel, dt: number): SynapseRun {
+  const resp = setupResponse(s, kernel, dt);
+  const A = s.amplitude;
+  // s = s_f + A (q + 1/2): u = S0 s_f + A (v + S0/2); for A < 0 the same with -A and -(q + 1/2).
+  const c = resp.area * s.baseline;
+  const g = { name: s.g, theta: s.theta, sharpness: s.sharpness };
+  const dw = s.alpha * periodicUpdate(resp, A, s.baseline + A / 2, g);
+  let uMin = Infinity;
+  let uMax = -Infinity;
+  let up = 0;
+  let upPass = 0;
+  let downPass = 0;
+  for (let n = 0; n < resp.n; n++) {
+    const u = c + A * (resp.v[n]! + resp.area / 2);
+    uMin = Math.min(uMin, u);
+    uMax = Math.max(uMax, u);
+    const pass = s.g === 'linear' || Math.abs(u) >= s.theta ? 1 : 0;
+    if (n * resp.h < resp.shape.t1) {
+      up++;
+      upPass += pass;
+    } else downPass += pass;
+  }
+  const down = resp.n - up;
+  return { dw, dwPerAmplitude: A !== 0 ? dw / A : 0, dwPerCycle: [dw], signs: [1], uMin, uMax, passUp: up ? upPass / up : 0, passDown: down ? downPass / down : 0, dt: resp.h, stepsPerCycle: resp.n };
 }
 
 export type SweepKey = 'amplitude' | 'tau-fast-over-tau-k' | 'damping';
@@ -122,6 +193,7 @@ export interface AmplitudeSweep {
 /** Δw/A over amplitudes for one set-up (periodic steady state, batched). */
 export function amplitudeSweep(s: SynapseSetup, amplitudes: number[], opts: { dt?: number; level?: number } = {}): AmplitudeSweep {
   const t0 = performance.now();
+  if (s.kernel === 'esa') return periodicAmplitudeSweep(s, amplitudes, opts, t0);
   const r = batchCycleUpdate(
     { amplitude: amplitudes, tauFast: [s.tauFast], tauSlow: [s.tauSlow], tauK: [s.tauK], theta: [s.theta], baseline: [s.baseline], offsetGain: [s.offsetGain] },
     batchConfig(s, opts.dt),
@@ -133,6 +205,28 @@ export function amplitudeSweep(s: SynapseSetup, amplitudes: number[], opts: { dt
     dwPerAmplitude,
     window: learningWindow(amplitudes, dwPerAmplitude.map((v) => v * updateSign(s)), opts.level ?? 0.5),
     stepsPerCycle: r.stepsPerCycle,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** An amplitude sweep on the period-based protocol (the esa kernel's sweeps): one response, every amplitude. */
+function periodicAmplitudeSweep(s: SynapseSetup, amplitudes: number[], opts: { dt?: number; level?: number }, t0: number): AmplitudeSweep {
+  if (s.g === 'smooth') throw new RangeError('sweeps of the esa kernel take --g deadzone or linear');
+  const kernel = setupKernel(s);
+  const resp = setupResponse(s, kernel, kernel.kind === 'esa' ? kernel.dt : (opts.dt ?? PERIODIC_DT));
+  const sorted = sortResponse(resp);
+  const theta = s.g === 'linear' ? 0 : s.theta;
+  const dw = amplitudes.map((A) => {
+    if (A < 0) throw new RangeError(`the period-based protocol takes amplitudes >= 0, got ${A}`);
+    return s.alpha * periodicDeadZoneUpdate(sorted, A, s.baseline + A / 2, theta);
+  });
+  const dwPerAmplitude = dw.map((v, i) => (amplitudes[i] !== 0 ? v / amplitudes[i]! : 0));
+  return {
+    amplitudes,
+    dw,
+    dwPerAmplitude,
+    window: learningWindow(amplitudes, dwPerAmplitude.map((v) => v * updateSign(s)), opts.level ?? 0.5),
+    stepsPerCycle: resp.n,
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -168,6 +262,7 @@ export interface ParameterSweep {
  */
 export function parameterSweep(s: SynapseSetup, key: Exclude<SweepKey, 'amplitude'>, values: number[], amplitudes: number[], opts: { dt?: number; level?: number } = {}): ParameterSweep {
   if (key === 'damping' && s.kernel !== 'minimal') throw new RangeError('the damping sweep needs the minimal kernel');
+  if (s.kernel === 'esa') throw new RangeError('the esa kernel has no tau_K or damping to sweep: sweep its gamma with the dissipation figure');
   const t0 = performance.now();
   const rows: ParameterSweepRow[] = [];
   let points = 0;
