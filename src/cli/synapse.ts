@@ -386,7 +386,7 @@ async function runFigure(name: FigureName, opts: SynapseOpts, backend: string): 
       const ref = REFERENCE_6B[String(r.gamma)];
       lines.push(`  ${String(r.gamma).padStart(8)}  ${fx(r.dissipation, 3).padStart(7)}  ${fx(r.area, 4).padStart(7)}  ${fx(r.offset, 4).padStart(8)}  ${fx(r.lnOffset, 3).padStart(11)}${ref ? `   (${ref.sigma}, ${ref.lnOffset})` : ''}`);
     }
-    lines.push(`ln|offset/<s>| ${f.monotone ? 'falls monotonically' : 'does NOT fall monotonically'} with σ; slope ${fx(f.initialSlope, 3)} per k_B at the low-σ end, ${fx(f.finalSlope, 5)} at the high-σ end (levelled off)`);
+    lines.push(`ln|offset/<s>| ${f.monotone ? 'falls monotonically' : 'does NOT fall monotonically'} with σ (largest rise ${fx(f.maxRise, 3)}, resolution ${f.tolerance}); slope ${fx(f.initialSlope, 3)} per k_B at the low-σ end, ${fx(f.finalSlope, 5)} at the high-σ end (levelled off)`);
   } else {
     const pick = [2.2, 4.3, 8.4, 20.7, 49, 156].map((x) => f.rows.reduce((a, b) => (Math.abs(b.t1OverTauK - x) < Math.abs(a.t1OverTauK - x) ? b : a)));
     lines.push(`Δw/A at t1/tau_K: ${pick.map((r) => `${fx(r.t1OverTauK, 1)} → ${fx(r.dwPerAmplitude, 3)}`).join(', ')}`);
