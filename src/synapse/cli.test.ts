@@ -47,10 +47,43 @@ describe('tfjs-tcl synapse', () => {
     expect(lastJson((await cli('--json', '--protocol', 'reversed')).out).dwPerAmplitude).toBeLessThan(-0.9);
     expect(Math.abs(lastJson((await cli('--json', '--g', 'linear', '--amplitude', '150')).out).dw)).toBeLessThan(0.1);
     const m = lastJson((await cli('--json', '--kernel', 'minimal', '--tau-k', '0.1')).out);
-    expect(m.dissipation.feedbackPower).toBeCloseTo(20, 6); // 4 / tau_v, tau_v = 2 tau_K
+    expect(m.dissipation).toBeCloseTo(20, 6); // 4 / tau_v, tau_v = 2 tau_K
+    expect(m.dissipationDetails.feedbackPower).toBe(m.dissipation);
+  });
+
+  it("--kernel esa --gamma G --json gives the ladder's entropy production as dissipation (DESIGN.md §3b's σ within 1%)", async () => {
+    for (const [gamma, sigma] of [
+      ['0.1', 1.76],
+      ['0.01', 4.36],
+      ['0.001', 6.67],
+    ] as const) {
+      const r = lastJson((await cli('--kernel', 'esa', '--gamma', gamma, '--json')).out);
+      expect(Math.abs(r.dissipation / sigma - 1)).toBeLessThan(0.01);
+      expect(r.solver).toBe('convolution');
+    }
+    // The same synapse in §3b's periodic steady state.
+    const a = lastJson((await cli('--kernel', 'esa', '--json')).out);
+    const p = lastJson((await cli('--kernel', 'esa', '--solver', 'periodic', '--json')).out);
+    expect(Math.abs(p.dwPerAmplitude - a.dwPerAmplitude)).toBeLessThan(0.01 * Math.abs(a.dwPerAmplitude));
+  });
+
+  it('--figure dissipation writes CSV + SVG + PNG and reports a monotone, levelling offset', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tcl-synapse-'));
+    dirs.push(dir);
+    const r = lastJson((await cli('--figure', 'dissipation', '--json', '--out', dir)).out);
+    expect(r.figure).toBe('dissipation');
+    expect(r.monotone).toBe(true);
+    const g01 = r.rows.find((x: { gamma: number }) => x.gamma === 0.1);
+    expect(Math.abs(g01.lnOffset - -1.66)).toBeLessThan(0.05);
+    expect((await fs.readdir(dir)).sort()).toEqual(['dissipation.csv', 'dissipation.png', 'dissipation.svg']);
   });
 
   it('rejects unknown values and misplaced options with one-line errors', async () => {
+    await expect(cli('--gamma', '2', '--kernel', 'esa')).rejects.toBeInstanceOf(CommanderError);
+    await expect(cli('--gamma', '0.1')).rejects.toThrow(/esa kernel/);
+    await expect(cli('--kernel', 'esa', '--solver', 'ode')).rejects.toBeInstanceOf(TclError);
+    await expect(cli('--figure', 'bogus')).rejects.toBeInstanceOf(CommanderError);
+    await expect(cli('--kernel', 'esa', '--sweep', 'tau-fast-over-tau-k=1:10:3')).rejects.toBeInstanceOf(TclError);
     await expect(cli('--kernel', 'bogus')).rejects.toBeInstanceOf(CommanderError);
     await expect(cli('--tau-k', '-1')).rejects.toBeInstanceOf(CommanderError);
     await expect(cli('--sweep', 'amplitude=5:1:10')).rejects.toBeInstanceOf(CommanderError);
