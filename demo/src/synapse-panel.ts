@@ -3,6 +3,7 @@
  * the sliders move with the same functions as `tfjs-tcl synapse` (src/synapse: `runSynapse` for
  * one synapse in time, `amplitudeSweep` for the learning window, on a `SynapseSetup`): s(t),
  * u(t) = (K * s)(t) against the dead zone |u| < θ, the accumulated Δw, and Δw/A over A.
+ * The esa kernel (a Markov ladder, DESIGN.md §3b) has a γ slider and shows its entropy production σ.
  */
 import { synapse } from '../../src/browser.ts';
 import { decimate, formatNumber, renderChart } from './plot.ts';
@@ -13,7 +14,7 @@ type Setup = synapse.SynapseSetup;
 export const REFERENCE: Setup = synapse.REFERENCE_SETUP;
 
 interface SliderSpec {
-  key: 'amplitude' | 'tauFast' | 'tauSlow' | 'tauK' | 'theta';
+  key: 'amplitude' | 'tauFast' | 'tauSlow' | 'tauK' | 'theta' | 'gamma';
   label: string;
   unit: string;
   lo: number;
@@ -26,7 +27,11 @@ const SLIDERS: SliderSpec[] = [
   { key: 'tauSlow', label: 'τ_slow (slow ramp)', unit: 'time units', lo: 0.5, hi: 100 },
   { key: 'tauK', label: 'τ_K (kernel memory)', unit: 'time units', lo: 0.005, hi: 1 },
   { key: 'theta', label: 'θ (dead zone)', unit: 'signal units / time unit', lo: 0.1, hi: 1000 },
+  { key: 'gamma', label: 'γ (esa kernel: 1 = detailed balance)', unit: 'smaller = more dissipation', lo: 1e-5, hi: 1 },
 ];
+
+/** γ of the esa kernel when none is set (DESIGN.md §3b's γ = 0.01: σ ≈ 4.36). */
+const DEFAULT_GAMMA = 0.01;
 
 /** Slider positions are log10 of the value, 1,000 steps over the range. */
 const toSlider = (s: SliderSpec, v: number) => String(Math.round((1000 * Math.log(v / s.lo)) / Math.log(s.hi / s.lo)));
@@ -50,7 +55,7 @@ export function windowCurve(p: Setup, n = 56): synapse.AmplitudeSweep {
 const fmt = (v: number) => formatNumber(v);
 
 export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: () => void } {
-  const params: Setup = { ...REFERENCE };
+  const params: Setup = { ...REFERENCE, gamma: DEFAULT_GAMMA };
   const controls = root.querySelector('#syn-controls') as HTMLElement;
   const svgS = root.querySelector('#syn-s') as SVGSVGElement;
   const svgU = root.querySelector('#syn-u') as SVGSVGElement;
@@ -66,7 +71,7 @@ export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: (
     row.className = 'slider';
     row.innerHTML = `<span class="name">${s.label}</span><output></output><input type="range" min="0" max="1000" step="1" id="syn-${s.key}" aria-label="${s.label}"><span class="unit">${s.unit}</span>`;
     const input = row.querySelector('input') as HTMLInputElement;
-    input.value = toSlider(s, params[s.key]);
+    input.value = toSlider(s, params[s.key] ?? DEFAULT_GAMMA);
     input.addEventListener('input', () => {
       params[s.key] = fromSlider(s, input.value);
       schedule();
@@ -95,8 +100,8 @@ export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: (
   reset.textContent = 'Reset to the reference synapse';
   reset.id = 'syn-reset';
   reset.addEventListener('click', () => {
-    Object.assign(params, REFERENCE);
-    for (const s of SLIDERS) (inputs.get(s.key) as HTMLInputElement).value = toSlider(s, params[s.key]);
+    Object.assign(params, REFERENCE, { gamma: DEFAULT_GAMMA });
+    for (const s of SLIDERS) (inputs.get(s.key) as HTMLInputElement).value = toSlider(s, params[s.key] ?? DEFAULT_GAMMA);
     protocolSel.value = params.protocol;
     gSel.value = params.g;
     kernelSel.value = params.kernel;
@@ -108,7 +113,11 @@ export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: (
   const update = () => {
     frame = 0;
     const t0 = performance.now();
-    for (const s of SLIDERS) (outputs.get(s.key) as HTMLOutputElement).textContent = fmt(params[s.key]);
+    for (const s of SLIDERS) (outputs.get(s.key) as HTMLOutputElement).textContent = fmt(params[s.key] ?? DEFAULT_GAMMA);
+    const esa = params.kernel === 'esa';
+    // τ_K does not apply to the ladder, γ only to it.
+    (inputs.get('gamma') as HTMLInputElement).disabled = !esa;
+    (inputs.get('tauK') as HTMLInputElement).disabled = esa;
     const r = simulate(params);
     const tr = r.trace as NonNullable<synapse.SimulationResult['trace']>;
     const period = r.stepsPerCycle * r.dt;
@@ -142,9 +151,15 @@ export function mountSynapsePanel(root: HTMLElement): { params: Setup; update: (
     readout.innerHTML =
       `<b>Δw over the measured cycle = <span id="syn-dw">${fmt(r.dw)}</span></b> (signal units), ` +
       `Δw/A = <span id="syn-dwa">${r.dwPerAmplitude.toFixed(3)}</span> · |u| ≥ θ during ${(100 * r.passUp).toFixed(0)}% of the up ramp and ${(100 * r.passDown).toFixed(0)}% of the down ramp · ${regime}.`;
+    if (r.markov)
+      readout.innerHTML +=
+        ` <br>Markov ladder (γ = ${fmt(params.gamma ?? DEFAULT_GAMMA)}): entropy production <b>σ = <span id="syn-sigma">${r.markov.entropyProduction.toFixed(3)}</span></b> k_B per chain time unit at rest` +
+        ` · kernel area ${r.markov.area.toFixed(3)} (what imperfect adaptation leaves; the offset it gives shrinks as σ grows).`;
     root.dataset.dw = String(r.dw);
+    root.dataset.sigma = r.markov ? String(r.markov.entropyProduction) : '';
 
-    const wc = windowCurve(params);
+    // The esa kernel's sweep is the period-based protocol, which takes the dead zone or a linear g.
+    const wc = windowCurve(esa && params.g === 'smooth' ? { ...params, g: 'deadzone' } : params);
     const win = wc.window;
     renderChart(svgWin, {
       width: 460, height: 360, title: 'learning window: Δw/A over the amplitude A',

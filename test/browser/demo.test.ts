@@ -131,6 +131,19 @@ describe.skipIf(!available)('the demo page in headless Chromium', () => {
     await expect.poll(async () => Number(await page.textContent('#syn-dwa'))).toBeLessThan(-0.5);
   });
 
+  it('offers the esa kernel with a γ slider and shows its entropy production σ (DESIGN.md §3b)', async () => {
+    await page.selectOption('#syn-kernel', 'esa');
+    await page.waitForSelector('#syn-sigma');
+    // γ = 1e-5 · 10^(5 x/1000): x = 800 → γ = 0.1 (σ 1.76), x = 400 → γ = 0.001 (σ 6.67).
+    await page.fill('#syn-gamma', '800');
+    await expect.poll(async () => Number(await page.textContent('#syn-sigma'))).toBeCloseTo(1.76, 1);
+    await page.fill('#syn-gamma', '400');
+    await expect.poll(async () => Number(await page.textContent('#syn-sigma'))).toBeCloseTo(6.67, 1);
+    expect(await page.isDisabled('#syn-tauK')).toBe(true);
+    await page.selectOption('#syn-kernel', 'ecoli');
+    await expect.poll(() => page.$('#syn-sigma')).toBeNull();
+  });
+
   it('logged no console error and fetched nothing from outside localhost', () => {
     expect(consoleErrors).toEqual([]);
     expect(offsite).toEqual([]);
