@@ -156,6 +156,14 @@ export function register(program: Command): void {
       if (opts.kernel !== 'esa' && !opts.figure && cmd.getOptionValueSource(flag) === 'cli') throw new TclError(`--${flag === 'gamma' ? 'gamma' : 'switch-rate'} applies to the esa kernel (or --figure dissipation) only (got --kernel ${opts.kernel})`);
     if (opts.kernel !== 'esa' && !opts.figure && cmd.getOptionValueSource('ligand') === 'cli') throw new TclError(`--ligand applies to the esa kernel (or --figure dissipation) only (got --kernel ${opts.kernel})`);
     if (opts.figure && opts.sweep) throw new TclError('--figure and --sweep are separate runs: give one of them');
+    if (opts.figure) {
+      // A figure runs §3b's own settings: only the output flags, the grid step and (dissipation) the ladder's R and ligand apply.
+      const allowed = new Set(['figure', 'json', 'out', 'dt', 'backend', 'debug', ...(opts.figure === 'dissipation' ? ['switchRate', 'ligand'] : [])]);
+      for (const o of cmd.options) {
+        const key = o.attributeName();
+        if (!allowed.has(key) && cmd.getOptionValueSource(key) === 'cli') throw new TclError(`--figure ${opts.figure} runs DESIGN §3b's fixed settings: ${o.long} does not apply to it`);
+      }
+    }
     if (opts.kernel === 'esa' && opts.solver === 'ode') throw new TclError('the esa kernel has no state to step: use --solver convolution (default) or periodic');
     if (opts.kernel === 'fir' && opts.solver === 'periodic') throw new TclError('--solver periodic takes the ecoli, minimal or esa kernel, not fir');
     if (opts.solver === 'periodic' && opts.protocol === 'random-sign') throw new TclError('--solver periodic needs a periodic protocol (sawtooth, reversed, triangle), not random-sign');

@@ -83,6 +83,8 @@ describe('tfjs-tcl synapse', () => {
     await expect(cli('--gamma', '0.1')).rejects.toThrow(/esa kernel/);
     await expect(cli('--kernel', 'esa', '--solver', 'ode')).rejects.toBeInstanceOf(TclError);
     await expect(cli('--figure', 'bogus')).rejects.toBeInstanceOf(CommanderError);
+    await expect(cli('--figure', 'offset', '--kernel', 'esa')).rejects.toThrow(/--kernel does not apply/);
+    await expect(cli('--figure', 'timescale', '--ligand', '100')).rejects.toThrow(/--ligand does not apply/);
     await expect(cli('--kernel', 'esa', '--sweep', 'tau-fast-over-tau-k=1:10:3')).rejects.toBeInstanceOf(TclError);
     await expect(cli('--kernel', 'bogus')).rejects.toBeInstanceOf(CommanderError);
     await expect(cli('--tau-k', '-1')).rejects.toBeInstanceOf(CommanderError);
