@@ -80,16 +80,23 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP Ã
   it('writes report.md, results.json and valid PNG + SVG plots', async () => {
     const files = await writeSeedReport(out, records, { kind: 'compare', command: 'tfjs-tcl compare --seeds 0,1', backend: 'wasm', startedAt: new Date('2026-01-01T00:00:00Z'), seconds: 12 });
     const names = files.map((f) => path.relative(out, f)).sort();
-    expect(names).toEqual(['learning-curves.png', 'learning-curves.svg', 'report.md', 'results.json', 'time-to-accuracy.png', 'time-to-accuracy.svg']);
+    expect(names).toEqual(['final-error.png', 'final-error.svg', 'learning-curves.png', 'learning-curves.svg', 'report.md', 'results.json', 'time-to-accuracy.png', 'time-to-accuracy.svg']);
     for (const f of files.filter((x) => x.endsWith('.png'))) {
       const { width, height } = checkPng(f);
       expect(width).toBeGreaterThan(800);
-      expect(height).toBeGreaterThan(500);
+      expect(height).toBeGreaterThan(f.endsWith('final-error.png') ? 200 : 500);
     }
     const svg = fs.readFileSync(path.join(out, 'learning-curves.svg'), 'utf8');
     expect(svg).toContain('band: mean Â± 1 sample sd');
     expect(svg).toContain('TCL (n = 2)');
     expect(svg).toContain('EP (n = 2, 1 failed)');
+    const dots = fs.readFileSync(path.join(out, 'final-error.svg'), 'utf8');
+    expect(dots).toContain('95 % t-interval of the mean');
+    // One dot per finished seed (4), one mean tick and one interval bar per group (2 each).
+    const marks = (cls: string) => (dots.match(new RegExp(`<g class="${cls}[^"]*"[^>]*>(.*?)</g>`, 's'))?.[1].match(/<(path|line)/g) ?? []).length;
+    expect(marks('mark-symbol role-mark')).toBe(4);
+    expect(marks('mark-rect role-mark')).toBe(2);
+    expect(marks('mark-rule role-mark')).toBe(2);
     // No temp files left behind by the atomic writes.
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 

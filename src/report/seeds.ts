@@ -25,7 +25,7 @@ import { TclError } from '../errors.ts';
 import type { RunConfig, RunRecord } from '../sweep/types.ts';
 import type { EpochMetrics } from '../training/loop.ts';
 import { markdownTable, textTable } from './format.ts';
-import { bandChart, writeChart } from './plot.ts';
+import { bandChart, dotChart, writeChart } from './plot.ts';
 import { machine, versions } from './provenance.ts';
 import { pairedDifference, summarize, type PairedDifference, type SampleStats } from './stats.ts';
 
@@ -381,8 +381,19 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
       }),
     })),
   });
+  const finalDots = dotChart({
+    title: 'Final-epoch test error per seed',
+    subtitle: 'dot: one seed; tick: mean; bar: 95 % t-interval of the mean (none for one seed)',
+    xLabel: 'test error after the last epoch (%)',
+    groups: s.groups.map((g) => ({
+      name: nLabel(g),
+      values: g.perSeed.map((p) => ({ member: `seed ${p.seed}`, x: 100 * p.finalTestError })),
+      centre: g.finalTestError.mean == null ? null : 100 * g.finalTestError.mean,
+      interval: g.finalTestError.ci95 ? [100 * g.finalTestError.ci95.low, 100 * g.finalTestError.ci95.high] : null,
+    })),
+  });
   const files: string[] = [];
-  for (const [name, chart] of [['learning-curves', curves], ['time-to-accuracy', tta]] as const) {
+  for (const [name, chart] of [['learning-curves', curves], ['final-error', finalDots], ['time-to-accuracy', tta]] as const) {
     const w = await writeChart(path.join(out, name), chart);
     files.push(w.svg, w.png);
   }
@@ -448,7 +459,23 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
     '',
     `Test error per epoch: ${subtitle}.`,
     '',
+    '![final-epoch test error per seed](final-error.png)',
+    '',
     '![time to accuracy](time-to-accuracy.png)',
+    '',
+    '## Per epoch',
+    '',
+    `Test error over the seeds that reached the epoch; training time cumulative, evaluation excluded.`,
+    '',
+    markdownTable([
+      [meta.kind === 'compare' ? 'method' : 'configuration', 'epoch', 'n', 'test error (mean ± sd)', 'min–max', 'training s (mean)'],
+      ...s.groups.flatMap((g) =>
+        g.curve.map((c) => {
+          const st = { n: c.n, mean: c.mean, sd: c.sd, min: c.min, max: c.max, ci95: null };
+          return [g.group, String(c.epoch), String(c.n), meanSd(st), range(st), secs(c.seconds)];
+        }),
+      ),
+    ]),
     '',
     '## Every seed',
     '',
