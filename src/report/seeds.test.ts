@@ -206,6 +206,15 @@ describe('which pairs are compared', () => {
     expect(seedTable(s)).toContain('15.00 % (one seed)');
   });
 
+  it('an interrupted run is listed with how far it got, not averaged with finished ones', () => {
+    const stopped = record('EP', { method: 'ep' }, 1, [0.3]);
+    stopped.summary = { ...stopped.summary!, interrupted: true };
+    const s = seedStatistics([record('EP', { method: 'ep' }, 0, [0.3, 0.2]), stopped], { kind: 'compare' });
+    expect(s.groups[0]!.done).toEqual([0]);
+    expect(s.groups[0]!.failed).toEqual([{ seed: 1, id: 'EP-1', error: 'interrupted after 1 epoch(s)' }]);
+    expect(s.groups[0]!.finalTestError.mean).toBe(0.2);
+  });
+
   it('a seed twice in one group is an error naming both runs', () => {
     expect(() => seedStatistics([record('TCL', {}, 0, [0.1]), { ...record('TCL', {}, 0, [0.2]), id: 'again' }], { kind: 'compare' })).toThrow(/seed 0 twice \(runs TCL-0 and again\)/);
   });

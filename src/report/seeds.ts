@@ -102,7 +102,8 @@ export interface SeedStatistics {
 }
 
 const finiteMetrics = (r: RunRecord): EpochMetrics[] => (r.summary?.metrics ?? []).filter((m) => Number.isFinite(m.testError));
-const isDone = (r: RunRecord): boolean => r.status === 'done' && finiteMetrics(r).length > 0;
+/** Finished all its epochs: a run stopped early (interrupted) has a shorter curve and no final-epoch error. */
+const isDone = (r: RunRecord): boolean => r.status === 'done' && !r.summary?.interrupted && finiteMetrics(r).length > 0;
 
 function withoutSeed(c: RunConfig): RunConfig {
   const { seed: _seed, ...rest } = c;
@@ -167,7 +168,16 @@ function groupStats(group: string, runs: RunRecord[]): GroupStats {
   const done = sorted.filter(isDone);
   const failed = sorted
     .filter((r) => !isDone(r))
-    .map((r) => ({ seed: r.seed, id: r.id, error: r.status === 'failed' ? r.error ?? 'failed (no error message)' : 'finished without an evaluated epoch' }));
+    .map((r) => ({
+      seed: r.seed,
+      id: r.id,
+      error:
+        r.status === 'failed'
+          ? r.error ?? 'failed (no error message)'
+          : r.summary?.interrupted
+            ? `interrupted after ${finiteMetrics(r).length} epoch(s)`
+            : 'finished without an evaluated epoch',
+    }));
   const perSeed = done.map((r) => {
     const ms = finiteMetrics(r);
     const best = ms.reduce((b, m) => (m.testError < b.testError ? m : b));
@@ -309,10 +319,24 @@ export interface SeedReportMeta extends SeedStatisticsOptions {
   /** Wall-clock seconds of the whole compare / sweep. */
   seconds: number;
   /** The sweep's spec, copied into results.json (its `name` titles the report; its `grid` orders the values). */
-  spec?: { name?: string; grid?: Record<string, ReadonlyArray<unknown>> } & Record<string, unknown>;
+  spec?: Record<string, unknown>;
 }
 
 const BAND = 'mean ± 1 sample sd';
+
+/** The settings every group has in common (dataset, split, epochs, …), as one line; none when there is one group. */
+function sharedLine(s: SeedStatistics): string[] {
+  if (s.groups.length < 2) return s.groups.length === 1 ? [`Settings: ${configText(s.groups[0]!.config) || 'the defaults'}.`] : [];
+  const first = s.groups[0]!.config;
+  const common = Object.fromEntries(Object.entries(first).filter(([k, v]) => !s.varyingKeys.includes(k) && s.groups.every((g) => show(g.config[k]) === show(v))));
+  const text = configText(common);
+  return text ? [`Settings shared by every run: ${text}.`] : [];
+}
+
+const configText = (c: RunConfig): string =>
+  Object.entries(c)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 
 /** 'Seeds 0, 1, 2 for every method (3 runs each).' or, when they differ, the seeds of each group. */
 function seedsLine(s: SeedStatistics, kind: 'compare' | 'sweep'): string {
@@ -342,10 +366,12 @@ function dataLine(records: readonly RunRecord[]): string {
  * the group statistics and the paired comparisons; error rates are fractions.
  */
 export async function writeSeedReport(out: string, records: readonly RunRecord[], meta: SeedReportMeta): Promise<string[]> {
-  const grid = meta.grid ?? meta.spec?.grid;
+  const specGrid = meta.spec?.grid;
+  const grid = meta.grid ?? (specGrid && typeof specGrid === 'object' ? (specGrid as Record<string, ReadonlyArray<unknown>>) : undefined);
+  const specName = typeof meta.spec?.name === 'string' ? meta.spec.name : undefined;
   const s = seedStatistics(records, { ...meta, grid });
   const datasets = [...new Set(records.map((r) => r.summary?.dataset).filter(Boolean))];
-  const title = meta.title ?? (meta.kind === 'compare' ? `${s.groups.map((g) => g.group).join(' vs ')}${datasets.length ? ` — ${datasets.join(', ')}` : ''}` : `Sweep ${meta.spec?.name ?? path.basename(path.resolve(out))}`);
+  const title = meta.title ?? (meta.kind === 'compare' ? `${s.groups.map((g) => g.group).join(' vs ')}${datasets.length ? ` — ${datasets.join(', ')}` : ''}` : `Sweep ${specName ?? path.basename(path.resolve(out))}`);
   const nLabel = (g: GroupStats) => `${g.group} (n = ${g.done.length}${g.failed.length ? `, ${g.failed.length} failed` : ''})`;
   const byGroup = new Map<string, RunRecord[]>();
   for (const r of records) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r]);
@@ -436,8 +462,10 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
     `# ${title}`,
     '',
     dataLine(records) ? `${dataLine(records)}.` : 'No run finished.',
+    '',
     seedsLine(s, meta.kind),
     '',
+    ...sharedLine(s).flatMap((l) => [l, '']),
     `Headline: the test error after the last epoch, mean ± sample sd over the seeds (min–max and the 95 % t-interval of the mean beside it). ` +
       'The best epoch is shown for reference only: picking it on the test set flatters.',
     '',
