@@ -153,9 +153,10 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP �
   it('the terminal table has the same rows, the paired line and the failed run', () => {
     const text = seedTable(records, { kind: 'compare' });
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^method\s+test error, final epoch \(mean ± sd\)/);
+    expect(lines[0]).toMatch(/^method\s+final test error\s+min–max\s+95 % CI\s+done\/failed\s+epochs\s+s\/epoch\s+best epoch\*$/);
+    expect(lines[3]).toMatch(/^final test error: after the last epoch, mean ± sample sd .*best epoch: not the headline/);
     expect(lines.find((l) => l.startsWith('TCL '))).toMatch(/± [0-9.]+ %/);
-    expect(text).toMatch(/TCL − EP: .*n = 2 seeds/);
+    expect(text).toMatch(/TCL − EP: [+−±][0-9.]+ ± [0-9.]+ points, 95 % CI .* n = 2 \(seeds 0, 1\): (contains|excludes) 0; not paired: seed 2/);
     expect(text).toMatch(/EP seed 2 .* failed: /);
   });
 });
@@ -195,6 +196,19 @@ describe('which pairs are compared', () => {
     // The final epoch is the headline, the best epoch (here the last, the curve falls) is beside it.
     expect(s.groups[0]!.finalTestError.mean).toBeCloseTo(0.101, 12);
     expect(s.groups[0]!.curve.map((c) => c.mean)).toEqual([0.5, expect.closeTo(0.101, 12)]);
+  });
+
+  it('the paired line says whether the 95 % interval contains 0 (the issue’s TCL − EP does, a clear gap does not)', () => {
+    const tcl = [0.056, 0.0485, 0.0435, 0.044];
+    const ep = [0.046, 0.048, 0.041, 0.043];
+    const recs = [...tcl.map((e, s) => record('TCL', { method: 'tcl' }, s, [e])), ...ep.map((e, s) => record('EP', { method: 'ep' }, s, [e]))];
+    const lines = seedTable(recs, { kind: 'compare' }).split('\n');
+    // 0.35 ± 0.44 points, half-width 0.70 (hand computation in stats.test.ts)
+    expect(lines.find((l) => l.includes('TCL − EP'))).toBe('  TCL − EP: +0.35 ± 0.44 points, 95 % CI −0.35 to +1.05, n = 4 (seeds 0, 1, 2, 3): contains 0');
+    const bp = [0.1, 0.11, 0.105, 0.1];
+    const withBp = [...recs, ...bp.map((e, s) => record('BP', { method: 'bp' }, s, [e]))];
+    // differences −4.40, −6.15, −6.15, −5.60: mean −5.575, sd √(2.0425 / 3) = 0.825, half-width 3.182 · 0.825 / 2 = 1.31
+    expect(seedTable(withBp, { kind: 'compare' })).toMatch(/TCL − BP: −5\.5[78] ± 0\.83 points, 95 % CI −6\.8[89] to −4\.2[67], .*: excludes 0/);
   });
 
   it('best epoch and final epoch differ when the error rises at the end', () => {

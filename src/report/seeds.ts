@@ -262,9 +262,14 @@ const range = (s: SampleStats) => (s.min == null ? '—' : s.n === 1 ? `${p2(s.m
 const ci = (s: SampleStats) => (s.ci95 ? `${p2(s.ci95.low)} to ${p2(s.ci95.high)} %` : '—');
 const secs = (v: number | null) => (v == null ? '—' : v.toFixed(v < 10 ? 2 : 1));
 
-/** The per-group table (header first): the report's and the terminal's. */
-export function seedRows(s: SeedStatistics): string[][] {
-  const head = [s.kind === 'compare' ? 'method' : 'configuration', 'test error, final epoch (mean ± sd)', 'min–max', '95 % CI of the mean', 'seeds done / failed', 'epochs', 's / epoch', 'best epoch (not the headline)'];
+/**
+ * The per-group table (header first). `compact` gives the terminal's shorter headers (the
+ * meaning goes in a line under the table: see seedTable).
+ */
+export function seedRows(s: SeedStatistics, compact = false): string[][] {
+  const head = compact
+    ? [s.kind === 'compare' ? 'method' : 'configuration', 'final test error', 'min–max', '95 % CI', 'done/failed', 'epochs', 's/epoch', 'best epoch*']
+    : [s.kind === 'compare' ? 'method' : 'configuration', 'test error, final epoch (mean ± sd)', 'min–max', '95 % CI of the mean', 'seeds done / failed', 'epochs', 's / epoch', 'best epoch (not the headline)'];
   const rows = s.groups.map((g) => [
     g.group,
     meanSd(g.finalTestError),
@@ -278,14 +283,22 @@ export function seedRows(s: SeedStatistics): string[][] {
   return [head, ...rows];
 }
 
-/** One line per paired comparison, e.g. 'TCL − EP: +0.35 ± 0.44 points (95 % CI −0.35 to +1.05), n = 4 seeds (0, 1, 2, 3)'. */
-export function pairedLine(p: PairedComparison): string {
+/**
+ * One line per paired comparison, e.g. 'TCL − EP: +0.35 ± 0.44 points (mean ± sd of the per-seed
+ * differences; 95 % CI −0.35 to +1.05), n = 4 seeds (0, 1, 2, 3); the interval contains 0: …'.
+ * `compact`: 'TCL − EP: +0.35 ± 0.44 points, 95 % CI −0.35 to +1.05, n = 4 (seeds 0, 1, 2, 3): contains 0'.
+ */
+export function pairedLine(p: PairedComparison, compact = false): string {
   const where = p.context ? ` [${p.context}]` : '';
   const missing = p.unpaired.length ? `; not paired: ${p.unpaired.map((u) => `seed ${u.seed} (${u.reason})`).join(', ')}` : '';
   if (p.mean == null) return `${p.label}${where}: no shared seed${missing}`;
   const seeds = `n = ${p.n} seed${p.n === 1 ? '' : 's'} (${p.seeds.join(', ')})`;
   if (p.ci95 == null) return `${p.label}${where}: ${signed(p.mean)} points, one seed: no interval; ${seeds}${missing}`;
-  const verdict = p.ci95.low > 0 || p.ci95.high < 0 ? 'the interval excludes 0' : 'the interval contains 0: not told apart from seed noise';
+  const excludes = p.ci95.low > 0 || p.ci95.high < 0;
+  if (compact) {
+    return `${p.label}${where}: ${signed(p.mean)} ± ${p2(p.sd!)} points, 95 % CI ${signed(p.ci95.low)} to ${signed(p.ci95.high)}, n = ${p.n} (seeds ${p.seeds.join(', ')}): ${excludes ? 'excludes 0' : 'contains 0'}${missing}`;
+  }
+  const verdict = excludes ? 'the interval excludes 0' : 'the interval contains 0: not told apart from seed noise';
   return `${p.label}${where}: ${signed(p.mean)} ± ${p2(p.sd!)} points (mean ± sd of the per-seed differences; 95 % CI ${signed(p.ci95.low)} to ${signed(p.ci95.high)}), ${seeds}; ${verdict}${missing}`;
 }
 
@@ -300,8 +313,10 @@ export function failedLines(s: SeedStatistics): string[] {
  */
 export function seedTable(x: SeedStatistics | readonly RunRecord[], options: SeedStatisticsOptions = { kind: 'compare' }): string {
   const s = Array.isArray(x) ? seedStatistics(x as readonly RunRecord[], options) : (x as SeedStatistics);
-  const lines = [textTable(seedRows(s))];
-  if (s.paired.length) lines.push('', 'paired differences of the final-epoch test error (a − b on the same seeds):', ...s.paired.map((p) => `  ${pairedLine(p)}`));
+  const lines = [textTable(seedRows(s, true)), 'final test error: after the last epoch, mean ± sample sd over the seeds; 95 % CI: t-interval of the mean; *best epoch: not the headline'];
+  if (s.paired.length) {
+    lines.push('', 'paired differences of the final test error (a − b on the same seeds; mean ± sd of the differences):', ...s.paired.map((p) => `  ${pairedLine(p, true)}`));
+  }
   const failed = failedLines(s);
   if (failed.length) lines.push('', ...failed);
   return lines.join('\n');
@@ -393,14 +408,15 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
   });
   const tta = bandChart({
     title: 'Time to accuracy',
-    subtitle: `thick line: mean error at the mean time of each epoch; band: ${BAND}; thin lines: each seed`,
+    subtitle: 'thick line: mean error at the mean time of each epoch; thin lines: each seed',
     xLabel: 'training time (s, cumulative, evaluation excluded)',
     yLabel: 'test error (%)',
     logX: true,
     series: s.groups.map((g) => ({
       name: nLabel(g),
       centre: g.curve.map((c) => [c.seconds, 100 * c.mean]),
-      band: g.curve.filter((c) => c.sd != null).map((c) => [c.seconds, 100 * (c.mean - c.sd!), 100 * (c.mean + c.sd!)]),
+      // No band: the seeds reach an epoch at different times, so a vertical band would mislead.
+      band: [],
       members: (byGroup.get(g.group) ?? []).filter(isDone).map((r) => {
         let t = 0;
         return { name: `seed ${r.seed}`, points: finiteMetrics(r).map((m) => [(t += m.seconds), 100 * m.testError] as [number, number]) };
