@@ -361,7 +361,7 @@ export function dotChart(o: DotChartOptions): Chart {
     width: o.width ?? 560,
     height: Math.max(90, 48 * n),
     background: 'white',
-    padding: 12,
+    padding: { left: 28, right: 12, top: 12, bottom: 12 }, // long row labels: vega's width estimate runs short
     layer: [
       { data: { values: bars }, mark: { type: 'rule', strokeWidth: 2.5, opacity: 0.45 }, encoding: { y, x: { ...x, field: 'lo' }, x2: { field: 'hi' }, color } },
       { data: { values: centres }, mark: { type: 'tick', orient: 'vertical', thickness: 3, size: 34 }, encoding: { y, x, color } },

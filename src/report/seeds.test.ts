@@ -144,7 +144,10 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP �
     const sdTcl = Math.abs(final('TCL', 0) - final('TCL', 1)) / Math.SQRT2;
     expect(md).toContain(`| TCL | ${pctOf(meanTcl)} ± ${pctOf(sdTcl)} % |`);
     expect(md).toContain('| 2 / 1 |'); // EP: 2 done, 1 failed
-    expect(md).toMatch(/- TCL − EP: [+−±][0-9.]+ ± [0-9.]+ points .*n = 2 seeds \(0, 1\).*not paired: seed 2 \(no TCL run, EP failed\)/);
+    const sdPair = Math.abs(d0 - d1) / Math.SQRT2;
+    const sgn = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(100 * v).toFixed(2)}`;
+    expect(md).toContain(`| TCL − EP | ${sgn((d0 + d1) / 2)} ± ${pctOf(sdPair)} | `);
+    expect(md).toMatch(/\| TCL − EP \|.*\| 2 \| 0, 1 \| (yes: not told apart from seed noise|no) \| seed 2 \(no TCL run, EP failed\) \|/);
     expect(md).toContain('best epoch (not the headline)');
     expect(md).toMatch(/EP seed 2 \(method-ep_seed-2\) failed: .*nonsense/);
     expect(md).toContain('![test error per epoch](learning-curves.png)');

@@ -494,7 +494,19 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
           `Final-epoch test error, a − b on the seeds both have (${s.pairRule}); positive means a has the higher error. ` +
             'Mean ± sd of the per-seed differences, the 95 % t-interval of the mean difference, and n.',
           '',
-          ...s.paired.map((p) => `- ${pairedLine(p)}`),
+          markdownTable([
+            ['a − b', ...(s.kind === 'sweep' ? ['other keys'] : []), 'mean ± sd (points)', '95 % CI (points)', 'n', 'seeds', '95 % CI contains 0', 'not paired'],
+            ...s.paired.map((p) => [
+              p.label,
+              ...(s.kind === 'sweep' ? [p.context || '—'] : []),
+              p.mean == null ? '—' : p.sd == null ? `${signed(p.mean)} (one seed)` : `${signed(p.mean)} ± ${p2(p.sd)}`,
+              p.ci95 ? `${signed(p.ci95.low)} to ${signed(p.ci95.high)}` : '—',
+              String(p.n),
+              p.seeds.join(', ') || '—',
+              p.ci95 ? (p.ci95.low > 0 || p.ci95.high < 0 ? 'no' : 'yes: not told apart from seed noise') : '—',
+              p.unpaired.map((u) => `seed ${u.seed} (${u.reason})`).join(', ') || '—',
+            ]),
+          ]),
           '',
         ]
       : []),
