@@ -11,7 +11,7 @@ import type { EpochMetrics } from '../training/loop.ts';
 import type { MethodName } from '../training/types.ts';
 import { seedStatistics, seedTable, writeSeedReport } from './seeds.ts';
 
-const tmp = process.env.KEEP_REPORT ? () => { fs.rmSync(process.env.KEEP_REPORT!, { recursive: true, force: true }); fs.mkdirSync(process.env.KEEP_REPORT!, { recursive: true }); return process.env.KEEP_REPORT!; } : tempDirs('tcl-seeds-');
+const tmp = tempDirs('tcl-seeds-');
 
 /** A PNG is valid when its chunks' CRCs match and its IDAT inflates to height × (1 + width × bytes per pixel) bytes. */
 function checkPng(file: string): { width: number; height: number } {
@@ -142,7 +142,7 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP �
     const pctOf = (v: number) => (100 * v).toFixed(2);
     const meanTcl = (final('TCL', 0) + final('TCL', 1)) / 2;
     const sdTcl = Math.abs(final('TCL', 0) - final('TCL', 1)) / Math.SQRT2;
-    expect(md).toContain(`| TCL | ${pctOf(meanTcl)} ± ${pctOf(sdTcl)} % |`);
+    expect(md).toContain(`| TCL | ${pctOf(meanTcl)} ± ${pctOf(sdTcl)}% |`);
     expect(md).toContain('| 2 / 1 |'); // EP: 2 done, 1 failed
     const sdPair = Math.abs(d0 - d1) / Math.SQRT2;
     const sgn = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(100 * v).toFixed(2)}`;
@@ -158,7 +158,7 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP �
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^method\s+final test error\s+min–max\s+95 % CI\s+done\/failed\s+epochs\s+s\/epoch\s+best epoch\*$/);
     expect(lines[3]).toMatch(/^final test error: after the last epoch, mean ± sample sd .*best epoch: not the headline/);
-    expect(lines.find((l) => l.startsWith('TCL '))).toMatch(/± [0-9.]+ %/);
+    expect(lines.find((l) => l.startsWith('TCL '))).toMatch(/± [0-9.]+%/);
     expect(text).toMatch(/TCL − EP: [+−±][0-9.]+ ± [0-9.]+ points, 95 % CI .* n = 2 \(seeds 0, 1\): (contains|excludes) 0; not paired: seed 2/);
     expect(text).toMatch(/EP seed 2 .* failed: /);
   });
@@ -220,7 +220,7 @@ describe('which pairs are compared', () => {
     expect(s.groups[0]!.bestTestError.mean).toBe(0.1);
     expect(s.groups[0]!.perSeed[0]!.bestEpoch).toBe(2);
     expect(s.groups[0]!.finalTestError.sd).toBeNull(); // one seed
-    expect(seedTable(s)).toContain('15.00 % (one seed)');
+    expect(seedTable(s)).toContain('15.00% (one seed)');
   });
 
   it('an interrupted run is listed with how far it got, not averaged with finished ones', () => {
@@ -230,6 +230,28 @@ describe('which pairs are compared', () => {
     expect(s.groups[0]!.done).toEqual([0]);
     expect(s.groups[0]!.failed).toEqual([{ seed: 1, id: 'EP-1', error: 'interrupted after 1 epoch(s)' }]);
     expect(s.groups[0]!.finalTestError.mean).toBe(0.2);
+  });
+
+  it('a run whose last epoch has no finite test error is listed as not finished, not reported at an earlier epoch', () => {
+    const s = seedStatistics([record('TCL', {}, 0, [0.3, 0.2]), record('TCL', {}, 1, [0.3, NaN])], { kind: 'compare' });
+    expect(s.groups[0]!.done).toEqual([0]);
+    expect(s.groups[0]!.failed[0]!.error).toBe('test error of the last epoch (2) is NaN');
+    expect(s.groups[0]!.finalTestError.mean).toBe(0.2);
+  });
+
+  it('every run failed: the report still says what happened, with valid plots and no statistics', async () => {
+    const out = tmp();
+    const failed = (g: string, seed: number): RunRecord => ({ id: `${g}-${seed}`, config: { method: g.toLowerCase(), seed }, group: g, seed, status: 'failed', error: `${g} seed ${seed}: weights became NaN`, dir: path.join(out, `${g}-${seed}`) });
+    const recs = [failed('TCL', 0), failed('TCL', 1), failed('EP', 0), failed('EP', 1)];
+    const files = await writeSeedReport(out, recs, { kind: 'compare', command: 'x', backend: 'wasm', startedAt: new Date(), seconds: 1 });
+    for (const f of files.filter((x) => x.endsWith('.png'))) checkPng(f);
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(md).toContain('No run finished.');
+    expect(md).toContain('| TCL | — | — | — | 0 / 2 |');
+    expect(md).toContain('- EP seed 1 (EP-1) failed: EP seed 1: weights became NaN');
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.runs.map((r: { error: string }) => r.error)).toEqual(recs.map((r) => r.error));
+    expect(results.paired[0]).toMatchObject({ label: 'TCL − EP', n: 0, mean: null });
   });
 
   it('a seed twice in one group is an error naming both runs', () => {

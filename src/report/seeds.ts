@@ -103,7 +103,7 @@ export interface SeedStatistics {
 
 const finiteMetrics = (r: RunRecord): EpochMetrics[] => (r.summary?.metrics ?? []).filter((m) => Number.isFinite(m.testError));
 /** Finished all its epochs: a run stopped early (interrupted) has a shorter curve and no final-epoch error. */
-const isDone = (r: RunRecord): boolean => r.status === 'done' && !r.summary?.interrupted && finiteMetrics(r).length > 0;
+const isDone = (r: RunRecord): boolean => r.status === 'done' && !r.summary?.interrupted && Number.isFinite(r.summary?.metrics.at(-1)?.testError);
 
 function withoutSeed(c: RunConfig): RunConfig {
   const { seed: _seed, ...rest } = c;
@@ -176,7 +176,9 @@ function groupStats(group: string, runs: RunRecord[]): GroupStats {
           ? r.error ?? 'failed (no error message)'
           : r.summary?.interrupted
             ? `interrupted after ${finiteMetrics(r).length} epoch(s)`
-            : 'finished without an evaluated epoch',
+            : r.summary?.metrics.length
+              ? `test error of the last epoch (${r.summary.metrics.at(-1)!.epoch}) is ${r.summary.metrics.at(-1)!.testError}`
+              : 'finished without an evaluated epoch',
     }));
   const perSeed = done.map((r) => {
     const ms = finiteMetrics(r);
@@ -195,8 +197,9 @@ function groupStats(group: string, runs: RunRecord[]): GroupStats {
   const byEpoch = new Map<number, { errors: number[]; seconds: number[] }>();
   for (const r of done) {
     let t = 0;
-    for (const m of finiteMetrics(r)) {
+    for (const m of r.summary!.metrics) {
       t += m.seconds;
+      if (!Number.isFinite(m.testError)) continue;
       const e = byEpoch.get(m.epoch) ?? { errors: [], seconds: [] };
       e.errors.push(m.testError);
       e.seconds.push(t);
@@ -251,15 +254,15 @@ function oneFactorPairs(groups: GroupStats[], varyingKeys: string[], grid?: Reco
 const p2 = (v: number) => (100 * v).toFixed(2).replace(/^-/, '−');
 const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(100 * v).toFixed(2)}`;
 
-/** 'mean ± sd %' of error rates, or '5.60 % (one seed)', or '—' for none. */
+/** 'mean ± sd%' of error rates, or '5.60% (one seed)', or '—' for none. */
 export function meanSd(s: SampleStats): string {
   if (s.mean == null) return '—';
-  if (s.sd == null) return `${p2(s.mean)} % (one seed)`;
-  return `${p2(s.mean)} ± ${p2(s.sd)} %`;
+  if (s.sd == null) return `${p2(s.mean)}% (one seed)`;
+  return `${p2(s.mean)} ± ${p2(s.sd)}%`;
 }
 
-const range = (s: SampleStats) => (s.min == null ? '—' : s.n === 1 ? `${p2(s.min)} %` : `${p2(s.min)}–${p2(s.max!)} %`);
-const ci = (s: SampleStats) => (s.ci95 ? `${p2(s.ci95.low)} to ${p2(s.ci95.high)} %` : '—');
+const range = (s: SampleStats) => (s.min == null ? '—' : s.n === 1 ? `${p2(s.min)}%` : `${p2(s.min)}–${p2(s.max!)}%`);
+const ci = (s: SampleStats) => (s.ci95 ? `${p2(s.ci95.low)} to ${p2(s.ci95.high)}%` : '—');
 const secs = (v: number | null) => (v == null ? '—' : v.toFixed(v < 10 ? 2 : 1));
 
 /**
@@ -548,8 +551,8 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
               g.group,
               String(r.seed),
               p ? (p.interrupted ? 'interrupted' : 'done') : f ? 'failed (see above)' : '—',
-              p ? `${p2(p.finalTestError)} %` : '—',
-              p ? `${p2(p.bestTestError)} % (${p.bestEpoch})` : '—',
+              p ? `${p2(p.finalTestError)}%` : '—',
+              p ? `${p2(p.bestTestError)}% (${p.bestEpoch})` : '—',
               p ? String(p.epochs) : '—',
               p ? secs(p.secondsPerEpoch) : '—',
               path.relative(out, r.dir) || '.',
