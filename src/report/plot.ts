@@ -132,6 +132,12 @@ export interface BandChartOptions extends Omit<LineChartOptions, 'series' | 'poi
   integerX?: boolean;
 }
 
+/** As many legend columns (at most 3) as fit the plot's width with the longest label (12 px text, 40 px for the swatch and gap). */
+function legendColumns(names: string[], width: number): number {
+  const widest = Math.max(...names.map((n) => estimateTextWidth(n, 12))) + 40;
+  return Math.max(1, Math.min(names.length, 3, Math.floor(width / widest)));
+}
+
 /** Axis ticks at whole numbers only: every one up to 12, else about 10 evenly spaced. */
 function integerTicks(xs: number[]): { values: number[]; format: string } {
   if (!xs.length) return { values: [], format: 'd' };
@@ -168,7 +174,7 @@ export function bandChart(o: BandChartOptions): Chart {
     type: 'nominal' as const,
     sort: o.series.map((s) => s.name),
     scale: { domain: o.series.map((s) => s.name) },
-    legend: o.series.length > 1 ? { title: null, orient: 'bottom' as const, columns: Math.min(o.series.length, 3), labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } : null,
+    legend: o.series.length > 1 ? { title: null, orient: 'bottom' as const, columns: legendColumns(o.series.map((s) => s.name), o.width ?? 560), labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } : null,
   };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
