@@ -87,6 +87,14 @@ describe('the packed package', () => {
     expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
   });
 
+  it("matches the README's size and file count (within 25%: update the README's Install line when it drifts)", () => {
+    const m = /tarball (\d+) kB, (\d+) files/.exec(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+    expect(m, 'README: "tarball N kB, M files"').toBeTruthy();
+    const [kB, files] = [Number(m![1]), Number(m![2])];
+    expect(Math.abs(pack.size / 1e3 - kB) / kB, `packed ${(pack.size / 1e3).toFixed(0)} kB, README ${kB} kB`).toBeLessThan(0.25);
+    expect(Math.abs(pack.entryCount - files) / files, `${pack.entryCount} files, README ${files}`).toBeLessThan(0.25);
+  });
+
   it('installs without the dev tools: no tsx, TypeScript, vitest, esbuild or playwright in the project', () => {
     for (const p of ['tsx', 'typescript', 'vitest', 'esbuild', 'playwright-core']) {
       expect(fs.existsSync(path.join(project, 'node_modules', p)), p).toBe(false);
