@@ -18,7 +18,8 @@ it('the README library example runs as written', async () => {
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   expect(code).toBeTruthy();
   expect(code!.split('\n').filter((l) => l.trim()).length).toBeLessThanOrEqual(15);
-  // Run from a temp dir whose node_modules links `tfjs-tcl` to this checkout (and tfjs to ours), as an installed package would be.
+  // Run from a temp dir whose node_modules links `tfjs-tcl` to this checkout (and tfjs to ours), as an installed package would be,
+  // on the sources (the `tfjs-tcl-source` export condition; test/consumer/ runs the built package).
   const cwd = tmp();
   fs.mkdirSync(path.join(cwd, 'node_modules'));
   fs.symlinkSync(path.resolve('.'), path.join(cwd, 'node_modules', 'tfjs-tcl'), 'dir');
@@ -26,7 +27,7 @@ it('the README library example runs as written', async () => {
   fs.writeFileSync(path.join(cwd, 'package.json'), JSON.stringify({ type: 'module' }));
   const file = path.join(cwd, 'example.ts');
   fs.writeFileSync(file, code!);
-  const { stdout } = await run(process.execPath, ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, file], { cwd, maxBuffer: 1 << 24 });
+  const { stdout } = await run(process.execPath, ['--conditions=tfjs-tcl-source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, file], { cwd, maxBuffer: 1 << 24 });
   expect(stdout).toMatch(/TCL test error \d+\.\d% \((node|wasm|cpu)\)/);
   expect(stdout).toMatch(/same test error after reload: true/);
   expect(stdout).toMatch(/class scores/);
