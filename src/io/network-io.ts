@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TclError } from '../errors.ts';
 import { EnergyNetwork, energyNetwork } from '../layers/energy-network.ts';
-import { writeFilesAtomic } from './atomic.ts';
+import { settleDir, writeFilesAtomic } from './atomic.ts';
 import { loadLayersModelFromFile, MODEL_JSON, modelFiles } from './file-handler.ts';
 import { encodeSafetensors, readSafetensors, type SafeTensors } from './safetensors.ts';
 
@@ -111,11 +111,13 @@ export async function loadNetworkFromSafetensors(file: string): Promise<{ net: E
  */
 export async function loadNetwork(pathOrDir: string): Promise<{ net: EnergyNetwork; info: TrainingInfo }> {
   if (!fs.existsSync(pathOrDir)) throw new TclError(`${pathOrDir}: no such model file or directory`);
+  const isDir = fs.statSync(pathOrDir).isDirectory();
+  // A training run killed inside a checkpoint write leaves it to the next reader to finish.
+  await settleDir(isDir ? pathOrDir : path.dirname(pathOrDir));
   if (pathOrDir.endsWith('.safetensors')) {
     const { net, metadata } = await loadNetworkFromSafetensors(pathOrDir);
     return { net, info: metadata as TrainingInfo };
   }
-  const isDir = fs.statSync(pathOrDir).isDirectory();
   if (isDir && !fs.existsSync(path.join(pathOrDir, MODEL_JSON)) && fs.existsSync(path.join(pathOrDir, SAFETENSORS_FILE))) {
     return loadNetwork(path.join(pathOrDir, SAFETENSORS_FILE));
   }
