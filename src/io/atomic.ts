@@ -35,7 +35,8 @@ import { TclError } from '../errors.ts';
 /** The renames and data writes; swapped out in tests to make one of them fail (ENOSPC, EACCES). */
 export const fsOps = {
   rename: (from: string, to: string): Promise<void> => fs.rename(from, to),
-  writeFile: (handle: fs.FileHandle, data: string | Uint8Array): Promise<void> => handle.writeFile(data),
+  /** `target` is the file the temp file is for (tests pick the file to fail by it). */
+  writeFile: (handle: fs.FileHandle, data: string | Uint8Array, _target: string): Promise<void> => handle.writeFile(data),
 };
 
 /**
@@ -96,7 +97,7 @@ export async function writeFilesAtomic(
   const temps = new Map<string, string>();
   for (const name of [...others, commit]) {
     try {
-      await writeTemp(sibling(name, 'tmp'), files[name]);
+      await writeTemp(sibling(name, 'tmp'), files[name], target(name));
       temps.set(name, sibling(name, 'tmp'));
     } catch (e) {
       await removeQuietly([...temps.values(), sibling(name, 'tmp')]);
@@ -241,10 +242,10 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Writes `data` to the fresh file `tmp` and fsyncs it. */
-async function writeTemp(tmp: string, data: string | Uint8Array): Promise<void> {
+async function writeTemp(tmp: string, data: string | Uint8Array, target: string): Promise<void> {
   const handle = await fs.open(tmp, 'wx');
   try {
-    await fsOps.writeFile(handle, data);
+    await fsOps.writeFile(handle, data, target);
     await handle.sync();
     await handle.close();
   } catch (e) {
