@@ -40,8 +40,8 @@ export const fsOps = {
 };
 
 /**
- * Test-only: milliseconds to sleep between the files of a set (env TFJS_TCL_TEST_WRITE_DELAY_MS),
- * so that a kill at a random moment often lands inside a checkpoint write.
+ * Test-only: milliseconds to sleep between the renames of a set (env TFJS_TCL_TEST_WRITE_DELAY_MS),
+ * so that a kill at a random moment often lands between them (steps 3–4, the delicate ones).
  */
 const testDelayMs = Number(process.env.TFJS_TCL_TEST_WRITE_DELAY_MS ?? 0) || 0;
 const pause = () => (testDelayMs > 0 ? new Promise<void>((r) => setTimeout(r, testDelayMs)) : Promise.resolve());
@@ -103,7 +103,6 @@ export async function writeFilesAtomic(
       await removeQuietly([...temps.values(), sibling(name, 'tmp')]);
       throw asTclError(e, target(name), 'write');
     }
-    await pause();
   }
 
   if (others.length === 0) {
