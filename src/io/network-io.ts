@@ -77,6 +77,20 @@ export async function loadNetworkFromSafetensors(file: string): Promise<{ net: E
   if (layers.length < 2 || layers.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new TclError(`${file}: metadata 'layers' is missing or invalid (expected e.g. "784,500,10")`);
   }
+  // Every tensor is checked before the network is built, so that the metadata's claim of layer
+  // sizes never sizes an allocation: the tensors' data (bounded by the file) does.
+  for (let k = 0; k + 1 < layers.length; k++) {
+    for (const [name, shape] of [
+      [`W${k + 1}`, [layers[k], layers[k + 1]]],
+      [`b${k + 1}`, [layers[k + 1]]],
+    ] as const) {
+      const t = tensors[name];
+      if (!t) throw new TclError(`${file}: tensor '${name}' is missing`);
+      if (t.shape.join(',') !== shape.join(',')) {
+        throw new TclError(`${file}: tensor '${name}' has shape [${t.shape}] but layers ${layers.join('-')} need [${shape}]`);
+      }
+    }
+  }
   const net = energyNetwork({
     layers,
     eps: Number(metadata.eps ?? 0.5),
@@ -93,10 +107,6 @@ export async function loadNetworkFromSafetensors(file: string): Promise<{ net: E
       [`b${k + 1}`, l.bias, [layers[k + 1]]],
     ] as const) {
       const t = tensors[name];
-      if (!t) throw new TclError(`${file}: tensor '${name}' is missing`);
-      if (t.shape.join(',') !== shape.join(',')) {
-        throw new TclError(`${file}: tensor '${name}' has shape [${t.shape}] but layers ${layers.join('-')} need [${shape}]`);
-      }
       tf.tidy(() => {
         v.write(tf.tensor(t.data, [...shape]));
       });
@@ -121,6 +131,7 @@ export async function loadNetwork(pathOrDir: string): Promise<{ net: EnergyNetwo
   if (isDir && !fs.existsSync(path.join(pathOrDir, MODEL_JSON)) && fs.existsSync(path.join(pathOrDir, SAFETENSORS_FILE))) {
     return loadNetwork(path.join(pathOrDir, SAFETENSORS_FILE));
   }
+  checkEnergyTopology(isDir ? path.join(pathOrDir, MODEL_JSON) : pathOrDir);
   const model = await loadLayersModelFromFile(pathOrDir);
   if (!(model instanceof EnergyNetwork)) {
     model.dispose();
@@ -128,4 +139,58 @@ export async function loadNetwork(pathOrDir: string): Promise<{ net: EnergyNetwo
   }
   const meta = model.getUserDefinedMetadata() as { tfjsTcl?: TrainingInfo } | undefined;
   return { net: model, info: meta?.tfjsTcl ?? {} };
+}
+
+/**
+ * Checks model.json's topology before tfjs builds it: building allocates every weight at the
+ * sizes the topology claims, so a claim of 2^40 units must fail here, against the bytes that the
+ * weight files really hold. Problems reading or parsing the file are left to the loader's messages.
+ */
+function checkEnergyTopology(jsonPath: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+  } catch {
+    return;
+  }
+  const topology = (json as { modelTopology?: unknown } | null)?.modelTopology as { class_name?: unknown; config?: { layers?: unknown } } | undefined;
+  if (typeof topology !== 'object' || topology === null) return;
+  const fail = (problem: string): never => {
+    throw new TclError(`${jsonPath}: ${problem}`);
+  };
+  if (topology.class_name !== EnergyNetwork.className) fail(`not a tfjs-tcl energy network (model class '${String(topology.class_name)}')`);
+  const layers = topology.config?.layers;
+  if (!Array.isArray(layers) || layers.length === 0) fail('the EnergyNetwork topology has no layers');
+  const count = (v: unknown, what: string, min: number): number => {
+    if (!Number.isSafeInteger(v) || (v as number) < min) fail(`${what} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  let values = 0;
+  let fanIn = -1;
+  (layers as unknown[]).forEach((layer, i) => {
+    const { class_name: cls, config } = (layer ?? {}) as { class_name?: unknown; config?: Record<string, unknown> };
+    if (cls !== 'EnergyDense' || typeof config !== 'object' || config === null) fail(`layer ${i} is not an EnergyDense layer`);
+    if (i === 0) {
+      const shape = (config as Record<string, unknown>).batch_input_shape;
+      if (!Array.isArray(shape) || shape.length !== 2) fail('layer 0 has no batch_input_shape [null, inputs]');
+      fanIn = count((shape as unknown[])[1], 'the input size', 1);
+    }
+    const units = count((config as Record<string, unknown>).units, `layer ${i} units`, 1);
+    const depth = count((config as Record<string, unknown>).memory_depth ?? 9, `layer ${i} memory_depth`, 0);
+    values += (fanIn * units + units) * (1 + depth);
+    fanIn = units;
+    if (!Number.isSafeInteger(values * 4)) fail('the topology claims more weights than any file holds');
+  });
+  const manifest = (json as { weightsManifest?: { paths?: unknown }[] }).weightsManifest;
+  let bytes = 0;
+  for (const group of Array.isArray(manifest) ? manifest : []) {
+    for (const p of Array.isArray(group?.paths) ? group.paths : []) {
+      try {
+        if (typeof p === 'string') bytes += fs.statSync(path.join(path.dirname(jsonPath), p)).size;
+      } catch {
+        /* a missing file: the loader names it */
+      }
+    }
+  }
+  if (values * 4 > bytes) fail(`the topology needs ${values} weights (${values * 4} bytes) but its weight files hold ${bytes} bytes`);
 }
