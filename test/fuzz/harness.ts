@@ -19,18 +19,20 @@ const MAX_EXTRA_BYTES = 64 * 2 ** 20;
 export type Outcome = 'loaded' | 'refused';
 
 /** Runs `parse` once and checks the property; returns what happened (for the mix assertions). */
-export async function loadsOrRefuses(parse: () => unknown, inputBytes = 0): Promise<Outcome> {
+export async function loadsOrRefuses(parse: () => unknown, inputBytes = 0, opts: { tensorPeak?: boolean } = {}): Promise<Outcome> {
   const before = process.memoryUsage().arrayBuffers;
   const t0 = performance.now();
   let outcome: Outcome = 'loaded';
   let peak = 0;
   try {
-    // tfjs's own accounting sees every tensor the parse makes (weights built from a topology), even
-    // ones freed before it returns; array buffers outside tfjs are checked below.
+    // tfjs's own accounting (tensorPeak: its profiler) sees every tensor the parse makes (weights
+    // built from a topology), even ones freed before it returns; array buffers outside tfjs below.
     const before = tf.memory().numBytes;
     try {
-      const p = await tf.profile(async () => void (await parse()));
-      peak = Math.max(p.peakBytes, p.newBytes);
+      if (opts.tensorPeak) {
+        const p = await tf.profile(async () => void (await parse()));
+        peak = Math.max(p.peakBytes, p.newBytes);
+      } else await parse();
     } finally {
       peak = Math.max(peak, tf.memory().numBytes - before); // what a failed parse left allocated
     }

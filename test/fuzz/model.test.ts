@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 async function load(file: string, bytes: number): Promise<'loaded' | 'refused'> {
-  return loadsOrRefuses(async () => (await loadNetwork(file)).net.dispose(), bytes);
+  return loadsOrRefuses(async () => (await loadNetwork(file)).net.dispose(), bytes, { tensorPeak: true });
 }
 
 describe('model.json + weights.bin on arbitrary input', () => {
