@@ -1,6 +1,7 @@
 /**
  * Library entry for a whole training run: data, network from a preset, the chosen method in
- * the one loop, checkpoints (atomic) and the summary the CLI prints.
+ * the one loop, checkpoints (atomic, every N batches if asked, in a directory this process locks)
+ * and the summary the CLI prints.
  *
  *   const { net, summary } = await trainNetwork({ method: 'tcl', epochs: 1, trainSize: 2000 });
  *   console.log(summary.testError);
@@ -225,6 +226,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     throw new TclError(`checkpointEvery must be an integer >= 1 (batches), got ${cfg.checkpointEvery}`);
   }
   const out = cfg.out ?? cfg.resume ?? null;
+  if (cfg.checkpointEvery !== undefined && !out) throw new TclError('--checkpoint-every needs --out DIR (or --resume DIR) to write the checkpoints to');
   // One writer per run directory; a second train or sweep writing there fails naming this process.
   const lock: DirLock | null = out ? await acquireDirLock(out, 'train') : null;
   try {
