@@ -200,11 +200,11 @@ export async function recoverInterruptedWrites(dir: string): Promise<RecoveryRep
     }
     if (ready && !names.includes(ready.name)) {
       // Killed in steps 3–4: put the new files in place, the commit file last.
-      try {
-        for (const f of set.files.filter((f) => f.suffix === 'tmp')) await fs.rename(f.file, path.join(dir, f.name));
-        await fs.rename(ready.file, path.join(dir, ready.name));
-      } catch (e) {
-        throw asTclError(e, path.join(dir, ready.name), 'finish an interrupted write');
+      // ENOENT: another reader is finishing the same set right now.
+      for (const f of [...set.files.filter((f) => f.suffix === 'tmp'), ready]) {
+        await fs.rename(f.file, path.join(dir, f.name)).catch((e: unknown) => {
+          if (errnoCode(e) !== 'ENOENT') throw asTclError(e, path.join(dir, ready.name), 'finish an interrupted write');
+        });
       }
       await fsyncDir(dir);
       report.rolledForward.push(path.join(dir, ready.name));
