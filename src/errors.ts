@@ -6,7 +6,8 @@
 export class TclError extends Error {
   override name = 'TclError';
   constructor(message: string) {
-    super(message);
+    // One line whatever it quotes (JSON.parse's messages quote the bad input, newlines and all).
+    super(message.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' '));
   }
 }
 

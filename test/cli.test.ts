@@ -69,20 +69,27 @@ describe('tfjs-tcl CLI', () => {
     expect(bad.stderr).toMatch(/net\.safetensors/);
   });
 
-  it('--resume continues with the checkpoint’s method and epoch target, and refuses flags that would change the run', async () => {
+  it('--resume continues with the checkpoint’s method and epoch target, takes the run’s own command, and refuses flags that would change the run', async () => {
     const out = tmp();
-    const first = await cli(['train', '--method', 'ep', '--train-size', '200', '--test-size', '100', '--epochs', '2', '--out', out, '--json']);
+    const command = ['train', '--method', 'ep', '--train-size', '200', '--test-size', '100', '--seed', '3', '--out', out, '--json'];
+    const first = await cli([...command, '--epochs', '1']);
     expect(first.code, first.stderr).toBe(0);
-    // Continue the finished 2-epoch run to 3 epochs without repeating --method: the checkpoint says EP.
-    const more = await cli(['train', '--resume', out, '--epochs', '3', '--json']);
+    // Continue the finished 1-epoch run to 2 epochs without repeating --method: the checkpoint says EP.
+    const more = await cli(['train', '--resume', out, '--epochs', '2', '--json']);
     expect(more.code, more.stderr).toBe(0);
     const s = lastJson(more.stdout);
     expect(s.method).toBe('ep');
-    expect(s.epochs).toBe(3);
-    expect(s.metrics).toHaveLength(3);
-    const bad = await cli(['train', '--resume', out, '--model', 'mnist-784-500-500-10']);
+    expect(s.epochs).toBe(2);
+    expect(s.metrics).toHaveLength(2);
+    // The same command with --resume appended is accepted (and --epochs still raises the target).
+    const same = await cli([...command, '--epochs', '3', '--resume', out]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(lastJson(same.stdout).metrics).toHaveLength(3);
+    const bad = await cli(['train', '--resume', out, '--model', 'mnist-784-500-500-10', '--seed', '4']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe('error: --resume continues the checkpoint with its own settings; drop --model');
+    expect(bad.stderr.trim()).toBe(
+      `error: --resume ${out}: a resumed run keeps the checkpoint's settings; these differ: --seed 4 (the checkpoint has 3); --model mnist-784-500-500-10 (its hyperparameters differ from the checkpoint's preset 'mnist-784-500-10')`,
+    );
   });
 
   it('a model whose input size does not match the data fails with a shape-mismatch line', async () => {

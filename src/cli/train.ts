@@ -23,7 +23,8 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'training epochs in all (default 1; with --resume, the checkpoint’s target)', intArg('--epochs', 1))
     .option('--batch-size <n>', 'batch size (default: the preset’s, 20)', intArg('--batch-size', 1))
     .option('--out <dir>', 'directory for the saved model, metrics.json and checkpoints')
-    .option('--resume <dir>', 'continue the run checkpointed in DIR')
+    .option('--resume <dir>', 'continue the run checkpointed in DIR (repeating the run’s own flags is fine; a differing one is refused)')
+    .option('--checkpoint-every <n>', 'also checkpoint every N batches (default: at the end of each epoch and on Ctrl-C)', intArg('--checkpoint-every', 1))
     .option('--eval-train', 'also measure the error on the whole training set after each epoch', false);
   addDataOptions(cmd, { split: null });
   addSeedOption(cmd);
@@ -32,34 +33,29 @@ export function register(program: Command): void {
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
     const interrupt = interruptible('writing a checkpoint');
-    if (opts.resume) {
-      // A resumed run continues exactly as checkpointed: settings that would change it are refused.
-      const fixed = ['model', 'batchSize', 'dataset', 'dataDir', 'split', 'trainSize', 'testSize', 'seed', 'protocol', 'tclUpdate', 'deadZone', 'cycle', 'lrSchedule'];
-      const given = fixed.filter((k) => cmd.getOptionValueSource(k) === 'cli');
-      if (given.length) {
-        const flags = given.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ');
-        throw new TclError(`--resume continues the checkpoint with its own settings; drop ${flags}`);
-      }
-    }
+    // With --resume, only flags typed on the command line are passed (defaults such as --seed 0
+    // are not): the library accepts those equal to the checkpoint's and names any that differ.
+    const given = (k: string) => (!opts.resume || cmd.getOptionValueSource(k) === 'cli' ? opts[k] : undefined);
     const label = (opts.method ?? (opts.resume ? 'resumed' : 'tcl')).toUpperCase();
     const bar = progressBar(`${label} (${backend})`, opts.epochs ?? (opts.resume ? undefined : 1));
     try {
       const { summary } = await trainNetwork({
         method: opts.method ?? (opts.resume ? undefined : 'tcl'),
-        model: opts.model,
-        dataset: opts.dataset,
-        dataDir: opts.dataDir,
-        split: opts.split,
-        trainSize: opts.trainSize,
-        testSize: opts.testSize,
+        checkpointEvery: opts.checkpointEvery,
+        model: given('model'),
+        dataset: given('dataset'),
+        dataDir: given('dataDir'),
+        split: given('split'),
+        trainSize: given('trainSize'),
+        testSize: given('testSize'),
         epochs: opts.epochs ?? (opts.resume ? undefined : 1),
-        batchSize: opts.batchSize,
-        seed: opts.seed,
-        protocol: opts.protocol,
-        tclUpdate: opts.tclUpdate,
-        deadZone: opts.deadZone,
-        cycle: opts.cycle,
-        lrSchedule: opts.lrSchedule,
+        batchSize: given('batchSize'),
+        seed: given('seed'),
+        protocol: given('protocol'),
+        tclUpdate: given('tclUpdate'),
+        deadZone: given('deadZone'),
+        cycle: given('cycle'),
+        lrSchedule: given('lrSchedule'),
         out: opts.out,
         resume: opts.resume,
         evalTrain: opts.evalTrain,

@@ -44,19 +44,23 @@ export interface IdxHeader {
   dims: number[];
 }
 
+/** A gzip bomb stops here (MNIST's largest file inflates to 47 MB). */
+export const MAX_INFLATED_BYTES = 1 << 30;
+
 const hex = (v: number) => '0x' + v.toString(16).padStart(8, '0');
 
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Inflates `bytes` when they start with the gzip magic; returns them unchanged otherwise. */
-export function maybeGunzip(bytes: Uint8Array, file: string): Buffer {
+/** Inflates `bytes` when they start with the gzip magic (to at most `maxBytes`); returns them unchanged otherwise. */
+export function maybeGunzip(bytes: Uint8Array, file: string, maxBytes = MAX_INFLATED_BYTES): Buffer {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!isGzip(buf)) return buf;
   try {
-    return zlib.gunzipSync(buf);
+    return zlib.gunzipSync(buf, { maxOutputLength: maxBytes });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TclError(`${file}: inflates to more than ${maxBytes} bytes, larger than any IDX dataset this reads`);
     throw new TclError(`${file}: corrupt gzip data (${(e as Error).message})`);
   }
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TclError } from '../errors.ts';
-import { fsOps, writeFileAtomic, writeFilesAtomic } from './atomic.ts';
+import { fsOps, recoverInterruptedWrites, writeFileAtomic, writeFilesAtomic } from './atomic.ts';
 
 let root: string;
 let n = 0;
@@ -106,7 +106,7 @@ describe('writeFilesAtomic', () => {
     const dir = await freshDir();
     await writeFilesAtomic(dir, oldSet);
     fsOps.rename = async (from, to) => {
-      if (from.endsWith('.tmp') && path.basename(to) === 'model.json') throw diskFull(); // weights.bin already replaced
+      if (from.endsWith('.ready') && path.basename(to) === 'model.json') throw diskFull(); // weights.bin already replaced
       await realRename(from, to);
     };
     await expect(writeFilesAtomic(dir, newSet)).rejects.toThrow(`${path.join(dir, 'model.json')}: cannot write (ENOSPC`);
@@ -141,7 +141,11 @@ describe('writeFilesAtomic', () => {
     const leftovers = Object.entries(after).filter(([name]) => name !== 'weights.bin');
     expect(leftovers.find(([name]) => /^\.model\.json\..*\.old$/.test(name))?.[1]).toBe('old json');
     expect(leftovers.find(([name]) => /^\.weights\.bin\..*\.old$/.test(name))?.[1]).toBe('old weights');
-    expect(leftovers.find(([name]) => /^\.model\.json\..*\.tmp$/.test(name))?.[1]).toBe('new json');
+    expect(leftovers.find(([name]) => /^\.model\.json\..*\.ready$/.test(name))?.[1]).toBe('new json');
+    // The next reader finishes the write: the new set, nothing else.
+    const report = await recoverInterruptedWrites(dir);
+    expect(report.rolledForward).toEqual([path.join(dir, 'model.json')]);
+    expect(await contents(dir)).toEqual(newSet);
   });
 
   it('removes the temp files of the whole set when one file fails to write', async () => {

@@ -9,30 +9,42 @@
  * A set of files (model.json + weights.bin) cannot be swapped by one rename short of replacing
  * the whole directory, which would also delete whatever else the user keeps there. So a set has
  * a *commit file* (model.json: it is what readers open, and it names the others) and is written
- * in four steps:
+ * in five steps, every file of one set tagged `<pid>.<random>`:
  *
- *   1. every file to its temp file, fsynced            crash → old set intact, stray .tmp files
- *   2. old files renamed to `.name.*.old`, commit first  crash → no commit file: nothing loads
- *   3. temp files renamed into place, commit last        crash → no commit file: nothing loads
- *   4. directory fsynced, `.old` files removed           crash → new set complete
+ *   1. every file to its temp file, fsynced, commit last   crash → old set intact, stray .tmp files
+ *   2. the commit's temp renamed to `.name.<tag>.ready`    (marks step 1 complete)
+ *   3. old files renamed to `.name.<tag>.old`, commit first crash → no commit file: nothing loads
+ *   4. temp files renamed into place, commit last          crash → no commit file: nothing loads
+ *   5. directory fsynced, `.old` files removed             crash → new set complete
  *
  * So a reader that goes through the commit file sees the old set, no set, or the new set — never
- * a new weights.bin under an old model.json. After a crash in steps 2–3 the old set is in the
- * `.old` files and the new one in the `.tmp` files; nothing deletes them automatically, since
- * they might belong to a writer that is still running. If a step fails with an error (disk full,
- * permissions), steps 2–3 are rolled back and the old set is put back in place.
+ * a new weights.bin under an old model.json. A crash in steps 3–4 (SIGKILL, power cut) leaves a
+ * `.ready` file and no commit file: every new file is complete, in place or under its temp name,
+ * so `recoverInterruptedWrites` rolls the set forward (like SQLite's hot-journal recovery, done
+ * by the next reader or writer once the writer's process is gone). If a step fails with an error
+ * (disk full, permissions), steps 3–4 are rolled back and the old set is put back in place.
  *
- * One writer per directory at a time; two concurrent writers of the same set can interleave.
+ * One writer per directory at a time (`acquireDirLock` in lock.ts); two concurrent writers of
+ * the same set can interleave.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TclError } from '../errors.ts';
 
-/** The renames of steps 2–3; swapped out in tests to make one of them fail. */
+/** The renames and data writes; swapped out in tests to make one of them fail (ENOSPC, EACCES). */
 export const fsOps = {
   rename: (from: string, to: string): Promise<void> => fs.rename(from, to),
+  /** `target` is the file the temp file is for (tests pick the file to fail by it). */
+  writeFile: (handle: fs.FileHandle, data: string | Uint8Array, _target: string): Promise<void> => handle.writeFile(data),
 };
+
+/**
+ * Test-only: milliseconds to sleep between the renames of a set (env TFJS_TCL_TEST_WRITE_DELAY_MS),
+ * so that a kill at a random moment often lands between them (steps 3–4, the delicate ones).
+ */
+const testDelayMs = Number(process.env.TFJS_TCL_TEST_WRITE_DELAY_MS ?? 0) || 0;
+const pause = () => (testDelayMs > 0 ? new Promise<void>((r) => setTimeout(r, testDelayMs)) : Promise.resolve());
 
 export interface WriteFilesOptions {
   /**
@@ -78,14 +90,19 @@ export async function writeFilesAtomic(
   const target = (name: string) => path.join(dir, name);
 
   await ensureDir(dir);
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const sibling = (name: string, suffix: Suffix) => path.join(dir, `.${name}.${tag}.${suffix}`);
 
-  // Step 1: temp files.
+  // Step 1: temp files, the commit file's last. A failed write names the file it was for.
   const temps = new Map<string, string>();
-  try {
-    for (const name of [...others, commit]) temps.set(name, await writeTemp(target(name), files[name]));
-  } catch (e) {
-    await removeQuietly([...temps.values()]);
-    throw asTclError(e, target(commit), 'write');
+  for (const name of [...others, commit]) {
+    try {
+      await writeTemp(sibling(name, 'tmp'), files[name], target(name));
+      temps.set(name, sibling(name, 'tmp'));
+    } catch (e) {
+      await removeQuietly([...temps.values(), sibling(name, 'tmp')]);
+      throw asTclError(e, target(name), 'write');
+    }
   }
 
   if (others.length === 0) {
@@ -100,23 +117,28 @@ export async function writeFilesAtomic(
     return;
   }
 
-  // Steps 2–3: old set aside (commit first), new set in (commit last).
+  // Steps 2–4: step 1 marked complete, old set aside (commit first), new set in (commit last).
   const backups = new Map<string, string>();
   const placed: string[] = [];
   try {
+    await fsOps.rename(temps.get(commit)!, sibling(commit, 'ready'));
+    temps.set(commit, sibling(commit, 'ready'));
+    await fsyncDir(dir);
     for (const name of [commit, ...others]) {
-      const backup = siblingName(target(name), 'old');
+      const backup = sibling(name, 'old');
       try {
         await fsOps.rename(target(name), backup);
         backups.set(name, backup);
       } catch (e) {
         if (errnoCode(e) !== 'ENOENT') throw e;
       }
+      await pause();
     }
     for (const name of [...others, commit]) {
       await fsOps.rename(temps.get(name)!, target(name));
       temps.delete(name);
       placed.push(name);
+      await pause();
     }
   } catch (e) {
     // Roll back with the real rename: new files out, old ones back, commit file last.
@@ -129,23 +151,100 @@ export async function writeFilesAtomic(
     throw asTclError(e, target(commit), 'write');
   }
 
-  // Step 4.
+  // Step 5.
   await fsyncDir(dir);
   await removeQuietly([...backups.values()]);
 }
 
-/** `.name.<pid>.<random>.<suffix>` beside `file`: hidden, unique, same filesystem. */
-function siblingName(file: string, suffix: 'tmp' | 'old'): string {
-  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
-  return path.join(path.dirname(file), `.${path.basename(file)}.${tag}.${suffix}`);
+type Suffix = 'tmp' | 'ready' | 'old';
+const SIBLING = /^\.(.+)\.(\d+)\.([0-9a-f]{8})\.(tmp|ready|old)$/;
+
+/** What `recoverInterruptedWrites` did: sets rolled forward, and sets still being written by a live process. */
+export interface RecoveryReport {
+  /** Commit files of the sets completed from their temp files. */
+  rolledForward: string[];
+  /** Commit files (or temp files) of sets whose writer is still running: left alone. */
+  inProgress: string[];
 }
 
-/** Writes `data` to a fresh temp file beside `file`, fsyncs it and returns its path. */
-async function writeTemp(file: string, data: string | Uint8Array): Promise<string> {
-  const tmp = siblingName(file, 'tmp');
+/**
+ * Finishes or cleans up what writers that died (SIGKILL, power cut) left in `dir`: a set killed
+ * in steps 3–4 is rolled forward to the new set (every new file is complete by then); stray temp
+ * and backup files of dead writers are removed. Files of a writer that is still running are left
+ * alone. Cheap (one readdir) when there is nothing to do; readers of a directory call it first.
+ *
+ *   await recoverInterruptedWrites('runs/tcl-1');
+ */
+export async function recoverInterruptedWrites(dir: string): Promise<RecoveryReport> {
+  const report: RecoveryReport = { rolledForward: [], inProgress: [] };
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return report; // not a directory (or unreadable): the caller's own read names the problem
+  }
+  const sets = new Map<string, { pid: number; files: { name: string; suffix: Suffix; file: string }[] }>();
+  for (const f of names) {
+    const m = SIBLING.exec(f);
+    if (!m) continue;
+    const tag = `${m[2]}.${m[3]}`;
+    const set = sets.get(tag) ?? { pid: Number(m[2]), files: [] };
+    set.files.push({ name: m[1], suffix: m[4] as Suffix, file: path.join(dir, f) });
+    sets.set(tag, set);
+  }
+  for (const set of sets.values()) {
+    const ready = set.files.find((f) => f.suffix === 'ready');
+    if (set.pid === process.pid || processAlive(set.pid)) {
+      if (ready) report.inProgress.push(path.join(dir, ready.name));
+      continue;
+    }
+    if (ready && !names.includes(ready.name)) {
+      // Killed in steps 3–4: put the new files in place, the commit file last.
+      // ENOENT: another reader is finishing the same set right now.
+      for (const f of [...set.files.filter((f) => f.suffix === 'tmp'), ready]) {
+        await fs.rename(f.file, path.join(dir, f.name)).catch((e: unknown) => {
+          if (errnoCode(e) !== 'ENOENT') throw asTclError(e, path.join(dir, ready.name), 'finish an interrupted write');
+        });
+      }
+      await fsyncDir(dir);
+      report.rolledForward.push(path.join(dir, ready.name));
+    }
+    // What is left is debris: the commit file in place is consistent (old set: killed in steps
+    // 1–2; new set: killed in step 5, or just rolled forward).
+    await removeQuietly(set.files.map((f) => f.file));
+  }
+  return report;
+}
+
+/**
+ * Makes `dir` readable: recovers what dead writers left (`recoverInterruptedWrites`) and, while a
+ * live writer is between its renames (steps 3–4), waits for it (up to `timeoutMs`).
+ *
+ *   await settleDir('runs/tcl-1');  // then read model.json
+ */
+export async function settleDir(dir: string, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while ((await recoverInterruptedWrites(dir)).inProgress.length > 0 && Date.now() - t0 < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Whether a process with this pid exists on this machine (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoCode(e) === 'EPERM';
+  }
+}
+
+/** Writes `data` to the fresh file `tmp` and fsyncs it. */
+async function writeTemp(tmp: string, data: string | Uint8Array, target: string): Promise<void> {
   const handle = await fs.open(tmp, 'wx');
   try {
-    await handle.writeFile(data);
+    await fsOps.writeFile(handle, data, target);
     await handle.sync();
     await handle.close();
   } catch (e) {
@@ -153,7 +252,6 @@ async function writeTemp(file: string, data: string | Uint8Array): Promise<strin
     await removeQuietly([tmp]);
     throw e;
   }
-  return tmp;
 }
 
 async function ensureDir(dir: string): Promise<void> {

@@ -1,5 +1,6 @@
-/** Model and tensor files: atomic writes, a file:// IOHandler without tfjs-node, safetensors. */
-export { writeFileAtomic, writeFilesAtomic, type WriteFilesOptions } from './atomic.ts';
+/** Model and tensor files: atomic writes (and their crash recovery), the run-directory lock, a file:// IOHandler without tfjs-node, safetensors. */
+export { recoverInterruptedWrites, settleDir, writeFileAtomic, writeFilesAtomic, type RecoveryReport, type WriteFilesOptions } from './atomic.ts';
+export { acquireDirLock, dirLockHolder, LOCK_FILE, type DirLock, type LockHolder } from './lock.ts';
 export {
   fileSystem,
   loadLayersModelFromFile,

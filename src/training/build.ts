@@ -11,6 +11,9 @@ import { TclMethod } from './methods/tcl.ts';
 import type { Preset } from './preset.ts';
 import type { MethodName, TrainingMethod } from './types.ts';
 
+/** 2^28 float32 values (1 GiB), weights and synapse memory together. */
+const MAX_NETWORK_VALUES = 2 ** 28;
+
 export function makeMethod(name: MethodName, preset: Preset): TrainingMethod {
   switch (name) {
     case 'ep':
@@ -29,6 +32,9 @@ export function makeMethod(name: MethodName, preset: Preset): TrainingMethod {
  * carry integral-feedback memory; EP and BP networks stay at their weights' size.
  */
 export function networkFromPreset(preset: Preset, seed: number, method: MethodName): EnergyNetwork {
+  // A preset's layer sizes size the allocation: refuse, in one line, what float32 arrays cannot hold.
+  const weights = preset.layers.slice(1).reduce((a, n, k) => a + (preset.layers[k] + 1) * n, 0) * (method === 'tcl' ? 10 : 1);
+  if (!(weights <= MAX_NETWORK_VALUES)) throw new TclError(`model preset '${preset.name}': layers ${preset.layers.join('-')} need ${weights} values, more than the ${MAX_NETWORK_VALUES} this builds`);
   const net = energyNetwork({
     layers: preset.layers,
     eps: preset.eps,

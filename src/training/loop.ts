@@ -61,6 +61,10 @@ export interface LoopOptions {
   onEpoch?: (m: EpochMetrics) => void | Promise<void>;
   /** Polled after every batch; when true the loop stops (state stays resumable). */
   shouldStop?: () => boolean;
+  /** Call `onCheckpoint` after every N batches within an epoch (the epoch's end has `onEpoch`). */
+  checkpointEvery?: number;
+  /** Writes a mid-epoch checkpoint; `state` is complete and the loop waits for it. */
+  onCheckpoint?: () => Promise<void>;
 }
 
 export class TrainingLoop {
@@ -118,7 +122,7 @@ export class TrainingLoop {
       }
       const perm = s.perm as number[];
       const timer: PhaseTimer = {};
-      const t0 = performance.now();
+      let t0 = performance.now();
       for (; s.batchIndex < batches; ) {
         const bi = s.batchIndex;
         const idx = perm.slice(bi * B, bi * B + B);
@@ -157,6 +161,14 @@ export class TrainingLoop {
           s.secondsSoFar += (performance.now() - t0) / 1000;
           this.snapshotRngs();
           return false;
+        }
+        const every = this.opts.checkpointEvery;
+        if (every && this.opts.onCheckpoint && s.batchIndex % every === 0 && s.batchIndex < batches) {
+          // The state as if stopped here; the checkpoint's own time is not training time.
+          s.secondsSoFar += (performance.now() - t0) / 1000;
+          this.snapshotRngs();
+          await this.opts.onCheckpoint();
+          t0 = performance.now();
         }
       }
       const seconds = s.secondsSoFar + (performance.now() - t0) / 1000;

@@ -1,6 +1,7 @@
 /**
  * Library entry for a whole training run: data, network from a preset, the chosen method in
- * the one loop, checkpoints (atomic) and the summary the CLI prints.
+ * the one loop, checkpoints (atomic, every N batches if asked, in a directory this process locks)
+ * and the summary the CLI prints.
  *
  *   const { net, summary } = await trainNetwork({ method: 'tcl', epochs: 1, trainSize: 2000 });
  *   console.log(summary.testError);
@@ -10,7 +11,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, type Dataset, type DatasetOptions } from '../data/index.ts';
 import { DivergedError, TclError } from '../errors.ts';
-import { writeFilesAtomic } from '../io/atomic.ts';
+import { settleDir, writeFilesAtomic } from '../io/atomic.ts';
+import { acquireDirLock, type DirLock } from '../io/lock.ts';
 import { loadNetwork, networkFiles } from '../io/network-io.ts';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
@@ -38,8 +40,16 @@ export interface TrainConfig extends DatasetOptions {
   lrSchedule?: string;
   /** Directory for the model, metrics.json and checkpoints. */
   out?: string;
-  /** Continue a run from its checkpoint directory. */
+  /**
+   * Continue a run from its checkpoint directory. Settings given beside it must equal the
+   * checkpoint's (a differing one is refused, naming both values); `epochs` may raise the target.
+   */
   resume?: string;
+  /**
+   * Also checkpoint every N batches within an epoch (default: only at the end of each epoch and
+   * when stopped), so that a crash loses at most N batches. Needs `out` (or `resume`).
+   */
+  checkpointEvery?: number;
   /** Also compute the error on the whole training set after each epoch. */
   evalTrain?: boolean;
   /** Preloaded data (skips loading). */
@@ -159,10 +169,77 @@ async function restoreMethodState(method: TrainingMethod, dir: string, specs: tf
   }
 }
 
+/** `cfg` keys as the CLI spells them, for messages about a resumed run. */
+const FLAG: Record<string, string> = {
+  method: '--method', model: '--model', batchSize: '--batch-size', seed: '--seed', dataset: '--dataset', dataDir: '--data-dir',
+  split: '--split', trainSize: '--train-size', testSize: '--test-size', protocol: '--protocol', tclUpdate: '--tcl-update',
+  deadZone: '--dead-zone', cycle: '--cycle', lrSchedule: '--lr-schedule',
+};
+
+/** Keys in sorted order, so that two presets compare by content. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
+/**
+ * A resumed run continues exactly as checkpointed: every setting given beside `resume` must equal
+ * the checkpoint's, so that re-running the original command with `--resume DIR` works. Throws
+ * one line listing each differing setting with both values.
+ */
+function checkResumeConfig(cfg: TrainConfig, saved: SavedState, dir: string): void {
+  const p = saved.preset;
+  const differ: string[] = [];
+  const same = (key: keyof typeof FLAG, given: unknown, theirs: unknown) => {
+    if (given !== undefined && canonical(given) !== canonical(theirs)) differ.push(`${FLAG[key]} ${String(given)} (the checkpoint has ${String(theirs)})`);
+  };
+  same('method', cfg.method, saved.method);
+  same('seed', cfg.seed, saved.seed);
+  same('dataset', cfg.dataset ?? (cfg.dataDir !== undefined ? 'idx' : undefined), saved.data.dataset);
+  if (cfg.dataDir !== undefined && path.resolve(cfg.dataDir) !== path.resolve(saved.data.dataDir ?? '')) {
+    differ.push(`--data-dir ${cfg.dataDir} (the checkpoint has ${saved.data.dataDir ?? 'none'})`);
+  }
+  same('split', cfg.split, saved.data.split);
+  same('trainSize', cfg.trainSize, saved.data.trainSize);
+  same('testSize', cfg.testSize, saved.data.testSize);
+  same('batchSize', cfg.batchSize, p.batchSize);
+  same('protocol', cfg.protocol, p.tcl.protocol ?? 'sawtooth');
+  same('tclUpdate', cfg.tclUpdate, p.tcl.update);
+  same('deadZone', cfg.deadZone, p.tcl.deadZone);
+  same('cycle', cfg.cycle, p.tcl.cycle);
+  same('lrSchedule', cfg.lrSchedule, p.lrSchedule ?? 'constant');
+  if (cfg.model !== undefined) {
+    // The preset as given, with the settings that flags override taken from the checkpoint (compared above).
+    const fresh = resolvePreset({ model: cfg.model, batchSize: p.batchSize, protocol: p.tcl.protocol, tclUpdate: p.tcl.update, deadZone: p.tcl.deadZone, cycle: p.tcl.cycle, lrSchedule: p.lrSchedule });
+    if (canonical(fresh) !== canonical(p)) {
+      const given = typeof cfg.model === 'string' ? cfg.model : `object '${cfg.model.name}'`;
+      differ.push(`--model ${given} (its hyperparameters differ from the checkpoint's preset '${p.name}')`);
+    }
+  }
+  if (differ.length) throw new TclError(`--resume ${dir}: a resumed run keeps the checkpoint's settings; these differ: ${differ.join('; ')}`);
+}
+
 /** Trains a network with TCL, EP or BP; see `TrainConfig`. */
 export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwork; summary: TrainSummary }> {
+  if (cfg.checkpointEvery !== undefined && !(Number.isInteger(cfg.checkpointEvery) && cfg.checkpointEvery >= 1)) {
+    throw new TclError(`checkpointEvery must be an integer >= 1 (batches), got ${cfg.checkpointEvery}`);
+  }
+  const out = cfg.out ?? cfg.resume ?? null;
+  if (cfg.checkpointEvery !== undefined && !out) throw new TclError('--checkpoint-every needs --out DIR (or --resume DIR) to write the checkpoints to');
+  // One writer per run directory; a second train or sweep writing there fails naming this process.
+  const lock: DirLock | null = out ? await acquireDirLock(out, 'train') : null;
+  try {
+    return await trainLocked(cfg, out);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function trainLocked(cfg: TrainConfig, out: string | null): Promise<{ net: EnergyNetwork; summary: TrainSummary }> {
   let resumeState: SavedState | undefined;
   if (cfg.resume) {
+    await settleDir(cfg.resume); // finishes a checkpoint write a killed run left half-done
     const f = path.join(cfg.resume, STATE_FILE);
     if (!fs.existsSync(f)) throw new TclError(`${cfg.resume}: no ${STATE_FILE} here, not a training checkpoint`);
     try {
@@ -170,7 +247,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     } catch (e) {
       throw new TclError(`${f}: not a readable checkpoint state (${(e as Error).message.split('\n')[0]})`);
     }
-    if (cfg.method && resumeState.method !== cfg.method) throw new TclError(`${cfg.resume}: checkpoint was trained with ${resumeState.method}, not ${cfg.method}`);
+    checkResumeConfig(cfg, resumeState, cfg.resume);
   }
   const methodName = resumeState?.method ?? cfg.method;
   if (!methodName) throw new TclError('no training method given (tcl, ep or bp)');
@@ -207,7 +284,17 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     net,
     data,
     method,
-    { epochs, batchSize: preset.batchSize, seed, persistent: preset.persistent, lrSchedule: parseLrSchedule(preset.lrSchedule ?? 'constant'), evalTrain: cfg.evalTrain, onBatch: cfg.onBatch, shouldStop: cfg.shouldStop },
+    {
+      epochs,
+      batchSize: preset.batchSize,
+      seed,
+      persistent: preset.persistent,
+      lrSchedule: parseLrSchedule(preset.lrSchedule ?? 'constant'),
+      evalTrain: cfg.evalTrain,
+      onBatch: cfg.onBatch,
+      shouldStop: cfg.shouldStop,
+      checkpointEvery: cfg.checkpointEvery,
+    },
     resumeState ? { state: resumeState.loop, particles } : undefined,
   );
   const saved = {
@@ -218,7 +305,6 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     epochs,
     data: { dataset: data.name, split: data.split, trainSize: data.train.n, testSize: data.test.n, dataDir: dataOpts.dataDir },
   };
-  const out = cfg.out ?? cfg.resume ?? null;
   const info = () => ({
     method: methodName,
     dataset: data.name,
@@ -233,6 +319,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
     cfg.onEpoch?.(m);
     if (out) await writeCheckpoint(out, net, loop, saved, info());
   };
+  if (out) loop.opts.onCheckpoint = () => writeCheckpoint(out, net, loop, saved, info());
   let finished: boolean;
   try {
     finished = await loop.run();
