@@ -47,6 +47,16 @@ function runFiles(dir: string, id: string) {
   return { rec, weights: fs.readFileSync(path.join(d, 'weights.bin')), errors: rec.summary!.metrics.map((m) => m.testError) };
 }
 
+it('tfjs-tcl sweep: a bad spec is one line naming the key, exit 1, nothing run', async () => {
+  const bad = path.join(root, 'bad.json');
+  fs.writeFileSync(bad, JSON.stringify({ ...SPEC, grid: { ...SPEC.grid, deadZone: ['fixed', 'quantile:2'] } }));
+  const out = path.join(root, 'bad-out');
+  const err = await run(process.execPath, [BIN, 'sweep', bad, '--out', out]).catch((e) => e);
+  expect(err.code).toBe(1);
+  expect(err.stderr.trim().split('\n')).toEqual([`error: ${bad}: grid.deadZone[1]: dead zone must be 'fixed' or 'quantile:Q' with 0 < Q <= 1, got 'quantile:2'`]);
+  expect(fs.existsSync(out)).toBe(false);
+}, 60_000);
+
 describe('runSweep on the local executor', () => {
   it('runs 4 tiny runs on 2 workers, each exactly once, two at the same time', async () => {
     const starts: Record<string, number[]> = {};
