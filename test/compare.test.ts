@@ -45,7 +45,7 @@ it('compare --seeds trains TCL, EP, BP and the reversed control on every seed ac
   // The table's mean ± sd is that of the two seeds' final errors, computed here independently.
   const m = (byRun['TCL/0'] + byRun['TCL/1']) / 2;
   const sd = Math.abs(byRun['TCL/0'] - byRun['TCL/1']) / Math.SQRT2;
-  expect(md).toContain(`| TCL | ${(100 * m).toFixed(2)} ± ${(100 * sd).toFixed(2)} % |`);
+  expect(md).toContain(`| TCL | ${(100 * m).toFixed(2)} ± ${(100 * sd).toFixed(2)}% |`);
   expect(md).toMatch(/TCL − EP: [+−]\d+\.\d\d ± \d+\.\d\d points .*n = 2 seeds \(0, 1\)/);
   expect(md).toContain('tfjs-tcl compare');
   const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
