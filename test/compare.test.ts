@@ -46,7 +46,11 @@ it('compare --seeds trains TCL, EP, BP and the reversed control on every seed ac
   const m = (byRun['TCL/0'] + byRun['TCL/1']) / 2;
   const sd = Math.abs(byRun['TCL/0'] - byRun['TCL/1']) / Math.SQRT2;
   expect(md).toContain(`| TCL | ${(100 * m).toFixed(2)} ± ${(100 * sd).toFixed(2)}% |`);
-  expect(md).toMatch(/TCL − EP: [+−]\d+\.\d\d ± \d+\.\d\d points .*n = 2 seeds \(0, 1\)/);
+  // The paired TCL − EP difference on the same seeds, computed here from the per-run errors.
+  const d = [0, 1].map((seed) => 100 * (byRun[`TCL/${seed}`] - byRun[`EP/${seed}`]));
+  const signed = (v: number) => `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(2)}`;
+  expect(md).toContain(`| TCL − EP | ${signed((d[0] + d[1]) / 2)} ± ${(Math.abs(d[0] - d[1]) / Math.SQRT2).toFixed(2)} |`);
+  expect(md).toMatch(/\| TCL − EP \|[^\n]*\| 2 \| 0, 1 \|/);
   expect(md).toContain('tfjs-tcl compare');
   const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   expect(results.backend).toMatch(/^(node|wasm|cpu)$/);
