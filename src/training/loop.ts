@@ -162,7 +162,7 @@ export class TrainingLoop {
         // An epoch is one synchronous stretch otherwise: give the event loop a turn every 100 ms so
         // that Ctrl-C, a sweep child's IPC (progress, stop) and a queue worker's lock renewal run.
         if (performance.now() - lastYield > 100) {
-          await new Promise((r) => setImmediate(r));
+          await new Promise((r) => (typeof setImmediate === 'function' ? setImmediate : setTimeout)(r)); // no setImmediate in a browser
           lastYield = performance.now();
         }
       }
