@@ -10,8 +10,9 @@ import type { RunJob, RunProgress, RunRecord } from './types.ts';
 interface RunState {
   group: string;
   started?: number;
-  /** Fraction of the run done, 0..1. */
+  /** Fraction of the run done, 0..1, and when it was reported. */
   fraction: number;
+  at?: number;
   ended?: number;
   /** Finished before this sweep started: counts as done, took no time here. */
   skipped?: boolean;
@@ -55,6 +56,7 @@ export class SweepEta {
     if (!r) return;
     r.started ??= now;
     r.fraction = Math.min(1, (p.epoch - 1 + p.batch / Math.max(1, p.batches)) / Math.max(1, p.epochs));
+    r.at = now;
   }
 
   end(rec: RunRecord, now: number): void {
@@ -65,18 +67,18 @@ export class SweepEta {
     r.started ??= now;
   }
 
-  /** Projected duration (s) of a run: actual when finished, elapsed / fraction while running. */
-  private duration(r: RunState, now: number): number | null {
+  /** Projected duration (s) of a run: actual when finished, else time to its last report / fraction done then. */
+  private duration(r: RunState): number | null {
     if (r.skipped || r.started === undefined) return null;
     if (r.ended !== undefined) return r.failed ? null : r.ended - r.started;
-    return r.fraction > 0.02 ? (now - r.started) / r.fraction : null;
+    return r.fraction > 0.02 && r.at !== undefined ? (r.at - r.started) / r.fraction : null;
   }
 
   state(now: number): SweepProgressState {
     const all = [...this.runs.values()];
     const known = new Map<string, number[]>();
     for (const r of all) {
-      const d = this.duration(r, now);
+      const d = this.duration(r);
       if (d != null) known.set(r.group, [...(known.get(r.group) ?? []), d]);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -88,7 +90,7 @@ export class SweepEta {
     let unknown = false;
     for (const r of all) {
       if (r.skipped) continue;
-      const full = this.duration(r, now) ?? estimate(r.group);
+      const full = this.duration(r) ?? estimate(r.group);
       if (r.ended !== undefined) {
         total += full ?? 0;
         continue;
