@@ -37,6 +37,8 @@ export function compareSpec(opts: {
   tclUpdate?: string;
   deadZone?: string;
   cycle?: string;
+  /** EP and TCL nudging variant (issue 16's --nudging; passed on when the flag exists). */
+  nudging?: string;
 }): SweepSpec {
   const base: RunConfig = {};
   const set = (k: string, v: string | number | undefined) => {
@@ -53,6 +55,7 @@ export function compareSpec(opts: {
   set('tclUpdate', opts.tclUpdate);
   set('deadZone', opts.deadZone);
   set('cycle', opts.cycle);
+  set('nudging', opts.nudging);
   const runs: SpecRun[] = defaultRuns(opts.methods, opts.controls, opts.protocol).map((r) => ({
     label: r.label,
     method: r.method,

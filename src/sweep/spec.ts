@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { datasetNames, SPLITS } from '../data/index.ts';
 import { TclError } from '../errors.ts';
+import * as presets from '../training/preset.ts';
 import { parseDeadZone, parseLrSchedule } from '../training/preset.ts';
 import { loadPreset } from '../training/preset-files.ts';
 import { resolvePreset } from '../training/train.ts';
@@ -91,6 +92,12 @@ const KEYS: Record<string, Check> = {
   lrSchedule: (v, where) => {
     parseLrSchedule(str(v, where) as string, where);
     return v as string;
+  },
+  nudging: (v, where) => {
+    // The nudging variants (random-sign, positive, negative, centered) arrive with issue 16's NUDGINGS.
+    const known = (presets as unknown as { NUDGINGS?: readonly string[] }).NUDGINGS;
+    if (!known) throw new TclError(`${where}: this version of tfjs-tcl has no nudging variants`);
+    return choice(known)(v, where);
   },
   evalTrain: (v, where) => {
     if (typeof v !== 'boolean') throw new TclError(`${where}: expected true or false, got ${JSON.stringify(v)}`);
