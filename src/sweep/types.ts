@@ -23,6 +23,12 @@ export interface RunRecord {
   summary?: TrainSummary;
   /** The run's directory (model, metrics.json, checkpoints). */
   dir: string;
+  /** True when the run was finished already: its record was read back from its directory, nothing trained. */
+  skipped?: boolean;
+  /** True when it continued from a checkpoint in its directory (an interrupted earlier attempt). */
+  resumed?: boolean;
+  /** True when it stopped on request (`RunHooks.shouldStop`, Ctrl-C) with a resumable checkpoint; status is 'failed'. */
+  interrupted?: boolean;
 }
 
 /** One run to do: what the engine hands to an executor (local child processes or BullMQ workers). */
@@ -48,6 +54,8 @@ export interface RunHooks {
   onStart?: (job: RunJob) => void;
   onProgress?: (p: RunProgress) => void;
   onEnd?: (r: RunRecord) => void;
+  /** Polled after every batch: true stops the run with a resumable checkpoint. */
+  shouldStop?: () => boolean;
 }
 
 /** Where a sweep's runs execute: child processes on this machine, or workers on a BullMQ queue. */

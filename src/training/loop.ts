@@ -112,6 +112,7 @@ export class TrainingLoop {
     if (sizes[sizes.length - 1] !== C) throw new TclError(`shape mismatch: the model's output layer has ${sizes[sizes.length - 1]} units but ${this.data.name} has ${C} classes`);
     const xb = new Float32Array(B * d);
     const tb = new Float32Array(B * C);
+    let lastYield = performance.now();
     while (!this.finished) {
       const s = this.state;
       if (s.batchIndex === 0 && s.perm === null) {
@@ -126,6 +127,12 @@ export class TrainingLoop {
       for (; s.batchIndex < batches; ) {
         const bi = s.batchIndex;
         const idx = perm.slice(bi * B, bi * B + B);
+        // An epoch is one synchronous stretch otherwise: give the event loop a turn every 100 ms so
+        // that Ctrl-C, a sweep child's IPC (progress, stop) and a queue worker's lock renewal run.
+        if (performance.now() - lastYield > 100) {
+          await new Promise((r) => (typeof setImmediate === 'function' ? setImmediate : setTimeout)(r)); // no setImmediate in a browser
+          lastYield = performance.now();
+        }
         const tData = performance.now();
         tb.fill(0);
         for (let r = 0; r < B; r++) {
