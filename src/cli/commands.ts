@@ -7,7 +7,8 @@ import { register as evaluate } from './evaluate.ts';
 import { register as compare } from './compare.ts';
 import { register as exportCmd } from './export.ts';
 import { register as bench } from './bench.ts';
+import { register as worker } from './worker.ts';
 
 export function registerCommands(program: Command): void {
-  for (const r of [train, evaluate, compare, synapse, exportCmd, bench, datasets]) r(program);
+  for (const r of [train, evaluate, compare, synapse, exportCmd, bench, datasets, worker]) r(program);
 }

@@ -1,0 +1,29 @@
+/**
+ * `tfjs-tcl worker --queue redis://HOST:PORT`: takes runs of any sweep started with
+ * `sweep --queue` on that Redis, trains them and sends their records back. Runs until Ctrl-C /
+ * SIGTERM (runs in progress go back on the queue and resume elsewhere from their checkpoints).
+ */
+import type { Command } from 'commander';
+import { startQueueWorker } from '../sweep/queue-worker.ts';
+import { addGlobalOptions, info, intArg, numArg, TclError } from './common.ts';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('worker')
+    .description('train the runs of sweeps queued in Redis (`sweep --queue`); start any number, on any machines')
+    .requiredOption('--queue <url>', 'Redis of the queue: redis://HOST:PORT[/DB]')
+    .option('--concurrency <n>', 'runs trained at once by this worker, each in its own process', intArg('--concurrency', 1), 1)
+    .option('--lock <seconds>', "how long a dead worker's run waits before another worker takes it (use one value for all workers)", numArg('--lock'), 30);
+  addGlobalOptions(cmd).action(async (opts) => {
+    if (opts.lock < 1) throw new TclError(`--lock expects at least 1 second, got ${opts.lock}`);
+    const worker = await startQueueWorker({ url: opts.queue, concurrency: opts.concurrency, lockSeconds: opts.lock, backend: opts.backend, log: (l) => info(`worker: ${l}`) });
+    const stop = (sig: string) => {
+      info(`worker: ${sig}: putting runs in progress back on the queue and stopping`);
+      void worker.close();
+    };
+    process.once('SIGINT', () => stop('interrupt'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    await worker.done;
+    process.exit(0);
+  });
+}
