@@ -1,12 +1,13 @@
 /**
- * The process in which a queue worker trains one run (queue-worker.ts forks one per run): takes
- * the run over IPC, trains it with trainRun, sends progress and the record back, and exits.
+ * The process in which a queue worker trains its runs (queue-worker.ts forks one per run slot
+ * and keeps it for the slot's next run): takes a run over IPC, trains it with trainRun, sends
+ * progress and the record back, and waits for the next.
  *
  * Why a child process: an epoch of the training loop is one synchronous stretch of tfjs calls
  * (seconds to minutes), during which a process cannot renew the job's lock in Redis; the worker
  * process only forwards messages, so its event loop stays free and the lock is renewed on time
- * however long an epoch is. A fresh process per run also means that a run that crashes or leaks
- * takes nothing else down.
+ * however long an epoch is. A run that crashes its process takes nothing else down (the next
+ * run gets a fresh process).
  *
  * A child must not outlive its worker: a worker killed with SIGKILL cannot take it along, and
  * its run is about to be handed to another worker (maybe into the same run directory). The
@@ -32,14 +33,15 @@ const send = (m: QueueChildMessage) =>
     process.send!(m, undefined, {}, () => resolve());
   });
 
-process.once('message', async (m: QueueParentMessage) => {
+// One run at a time (the worker sends the next only after this one's record).
+process.on('message', async (m: QueueParentMessage) => {
   if (m?.type !== 'run') return;
   try {
     await initBackend(m.backend);
   } catch (e) {
     const { id, config, group, seed, dir } = m.job;
     await send({ type: 'end', record: { id, config, group, seed, dir, status: 'failed', error: (e as Error).message.split('\n')[0] } });
-    process.exit(0);
+    return;
   }
   let last = 0;
   const record = await trainRun(m.job, {
@@ -52,5 +54,4 @@ process.once('message', async (m: QueueParentMessage) => {
     },
   });
   await send({ type: 'end', record });
-  process.exit(0);
 });

@@ -40,7 +40,7 @@ export interface QueueWorkerOptions {
   lockSeconds?: number;
   /** Times a run may be taken from a dead worker before it is failed (default 2). */
   maxStalled?: number;
-  /** Kernel threads per run (TFJS_TCL_THREADS in each child; default cores / concurrency, at least 1). */
+  /** Kernel threads per run (TFJS_TCL_THREADS in each child; default: an inherited TFJS_TCL_THREADS, else cores / concurrency, at least 1). */
   threadsPerRun?: number;
   /** Backend each run initialises (default 'auto'). */
   backend?: BackendName | 'auto';
@@ -73,7 +73,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const lockMs = Math.round((opts.lockSeconds ?? 30) * 1000);
   if (!(lockMs >= 1000)) throw new TclError(`lock duration: expected at least 1 second, got ${opts.lockSeconds}`);
   const cores = os.availableParallelism?.() ?? os.cpus().length;
-  const threads = opts.threadsPerRun ?? Math.max(1, Math.floor(cores / concurrency));
+  const threads = opts.threadsPerRun ?? (Number(process.env.TFJS_TCL_THREADS) || Math.max(1, Math.floor(cores / concurrency)));
   const log = opts.log ?? (() => {});
 
   let fail!: (e: Error) => void;
@@ -88,45 +88,67 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   });
   const client = await conns.open();
 
+  // Training processes: one per run in progress, kept for the next run when it ends well (the
+  // tfjs import, backend start and the dataset are then paid once per worker, not per run).
   const children = new Map<string, ChildProcess>();
+  const idle: ChildProcess[] = [];
+  const tails = new WeakMap<ChildProcess, string>();
+  const takeChild = (): ChildProcess => {
+    for (let c = idle.pop(); c; c = idle.pop()) if (c.connected && c.exitCode === null) return c;
+    const c = fork(CHILD_MODULE, [], {
+      execArgv: childExecArgv(),
+      env: { ...process.env, TFJS_TCL_THREADS: String(threads) },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    tails.set(c, '');
+    c.stderr?.on('data', (d: Buffer) => tails.set(c, ((tails.get(c) ?? '') + d.toString()).slice(-2000)));
+    c.on('exit', () => {
+      const i = idle.indexOf(c);
+      if (i >= 0) idle.splice(i, 1);
+    });
+    c.on('error', () => {});
+    return c;
+  };
   let closing = false;
 
   const processor = async (job: Job<QueuedRun>, token?: string): Promise<RunRecord> => {
     const { job: run, sweep } = job.data;
     const t0 = Date.now();
     log(`${run.id} (sweep ${sweep}): started${job.attemptsStarted > 1 || job.stalledCounter > 0 ? ' (again: an earlier attempt stopped)' : ''}`);
-    const child = fork(CHILD_MODULE, [], {
-      execArgv: childExecArgv(),
-      env: { ...process.env, TFJS_TCL_THREADS: process.env.TFJS_TCL_THREADS ?? String(threads) },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+    const child = takeChild();
     children.set(job.id!, child);
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
-    });
     let record: RunRecord | undefined;
     try {
       record = await new Promise<RunRecord | undefined>((resolve, reject) => {
-        let got: RunRecord | undefined;
-        child.on('message', (m: QueueChildMessage) => {
+        const onMessage = (m: QueueChildMessage) => {
           if (m.type === 'progress') job.updateProgress(m.progress).catch(() => {});
-          else if (m.type === 'end') got = m.record;
-        });
-        child.on('error', reject);
-        child.on('exit', (code, signal) => {
-          if (got) resolve(got);
-          else if (closing) resolve(undefined);
-          else {
-            const last = stderr.trim().split('\n').filter(Boolean).at(-1);
-            reject(new Error(`the training process ${signal ? `was killed (${signal})` : `exited with code ${code}`} before finishing${last ? `: ${last}` : ''}`));
+          else if (m.type === 'end') {
+            off();
+            resolve(m.record);
           }
-        });
+        };
+        const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+          off();
+          if (closing) return resolve(undefined);
+          const last = tails.get(child)?.trim().split('\n').filter(Boolean).at(-1);
+          reject(new Error(`the training process ${signal ? `was killed (${signal})` : `exited with code ${code}`} before finishing${last ? `: ${last}` : ''}`));
+        };
+        const off = () => {
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          child.off('error', reject);
+        };
+        child.on('message', onMessage);
+        child.on('exit', onExit);
+        child.on('error', reject);
         child.send({ type: 'run', job: run, backend: opts.backend ?? 'auto' } satisfies QueueParentMessage);
       });
     } finally {
       children.delete(job.id!);
     }
+    // A process whose run failed may hold its leftovers (tensors, a half-set backend): not reused.
+    if (record?.status === 'done' && !closing && child.connected) idle.push(child);
+    else if (!closing) child.kill('SIGKILL');
     if (!record) {
       // This worker is shutting down: the run goes back to the queue at once (not after its lock
       // expires) and does not count as an attempt; the next worker resumes its checkpoint.
@@ -168,7 +190,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const shutdown = () =>
     (closed ??= (async () => {
       closing = true;
-      for (const c of children.values()) c.kill('SIGKILL');
+      for (const c of [...children.values(), ...idle]) c.kill('SIGKILL');
       await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 10_000))]);
       await conns.close();
     })());
