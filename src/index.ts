@@ -26,3 +26,19 @@ export * from './io/index.ts';
 // The comparison and its report.
 export { runComparison, defaultRuns, type CompareConfig, type CompareResult, type CompareRun } from './report/compare.ts';
 export { writeReport } from './report/report.ts';
+
+// Statistics over seeds and the seed report (compare --seeds, sweep).
+export { mean, sampleSd, tQuantile, tInterval, summarize, pairedDifference, type Interval, type SampleStats, type PairedDifference, type SeedValues } from './report/stats.ts';
+export {
+  seedStatistics,
+  seedTable,
+  seedRows,
+  pairedLine,
+  writeSeedReport,
+  type SeedStatistics,
+  type SeedStatisticsOptions,
+  type SeedReportMeta,
+  type GroupStats,
+  type PairedComparison,
+  type CurvePoint,
+} from './report/seeds.ts';

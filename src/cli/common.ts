@@ -86,6 +86,21 @@ export function addSeedOption(cmd: Command): Command {
   return cmd.option('--seed <n>', 'random seed (init, shuffling, beta signs)', intArg('--seed'), 0);
 }
 
+/** Parses `--seeds N` (seeds 0..N-1) or `--seeds 3,7,11` (those seeds), with a one-line error. */
+export function seedsArg(v: string): number[] {
+  const bad = () => new InvalidArgumentError(`--seeds expects a count N (seeds 0..N-1) or a comma list of seeds like 3,7,11, got '${v}'`);
+  if (/^\d+$/.test(v.trim())) {
+    const n = Number(v);
+    if (n < 1) throw bad();
+    return Array.from({ length: n }, (_, i) => i);
+  }
+  const seeds = v.split(',').map((s) => s.trim());
+  if (!seeds.every((s) => /^\d+$/.test(s))) throw bad();
+  const list = seeds.map(Number);
+  if (new Set(list).size !== list.length) throw new InvalidArgumentError(`--seeds lists a seed twice: '${v}'`);
+  return list;
+}
+
 /** Initialises the backend the options ask for and returns its name. */
 export async function backendFrom(opts: { backend?: string }): Promise<BackendName> {
   const choice = await initBackend((opts.backend ?? 'auto') as BackendName | 'auto');

@@ -105,12 +105,103 @@ function buildSpec(o: LineChartOptions): vl.TopLevelSpec {
       },
       order: { field: 'order', type: 'quantitative' },
     },
-    config: {
-      font: FONT_STACK,
-      axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal' },
-      legend: { labelFontSize: 12 },
-    },
+    config: CHART_CONFIG,
   };
+}
+
+const CHART_CONFIG = {
+  font: FONT_STACK,
+  axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal' as const },
+  legend: { labelFontSize: 12 },
+};
+
+/** One group of a band chart: its centre line, the band around it, and one thin line per member (e.g. per seed). */
+export interface BandSeries {
+  name: string;
+  /** The centre line (e.g. the mean over seeds), [x, y]. */
+  centre: [number, number][];
+  /** The shaded band, [x, low, high] (e.g. mean ± 1 sd); may be empty. */
+  band: [number, number, number][];
+  /** Thin lines in the group's colour, one per member. */
+  members: { name: string; points: [number, number][] }[];
+}
+
+export interface BandChartOptions extends Omit<LineChartOptions, 'series' | 'points'> {
+  series: BandSeries[];
+  /** x takes whole numbers only (epochs): integer ticks. */
+  integerX?: boolean;
+}
+
+/** Axis ticks at whole numbers only: every one up to 12, else about 10 evenly spaced. */
+function integerTicks(xs: number[]): { values: number[]; format: string } {
+  if (!xs.length) return { values: [], format: 'd' };
+  const lo = Math.ceil(Math.min(...xs));
+  const hi = Math.floor(Math.max(...xs));
+  const step = Math.max(1, Math.ceil((hi - lo + 1) / 12));
+  const values: number[] = [];
+  for (let v = lo; v <= hi; v += step) values.push(v);
+  return { values, format: 'd' };
+}
+
+/**
+ * Lines with shaded bands: per series a thick centre line (with markers), a translucent band and
+ * thin member lines, all in the series' colour; say in the title or subtitle what the band is.
+ *
+ *   bandChart({ title: 'Test error per epoch', subtitle: 'band: mean ± 1 sd', xLabel: 'epoch', yLabel: 'test error (%)',
+ *               series: [{ name: 'TCL', centre: [[1, 5]], band: [[1, 4.5, 5.5]], members: [{ name: 'seed 0', points: [[1, 4.6]] }] }] });
+ */
+export function bandChart(o: BandChartOptions): Chart {
+  const ok = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && !(o.logX && x <= 0) && !(o.logY && y <= 0);
+  const centre: { x: number; y: number; series: string; order: number }[] = [];
+  const band: { x: number; lo: number; hi: number; series: string }[] = [];
+  const members: { x: number; y: number; series: string; member: string; order: number }[] = [];
+  for (const s of o.series) {
+    s.centre.forEach(([x, y], i) => ok(x, y) && centre.push({ x, y, series: s.name, order: i }));
+    for (const [x, lo, hi] of s.band) if (ok(x, lo) && ok(x, hi)) band.push({ x, lo, hi, series: s.name });
+    for (const m of s.members) m.points.forEach(([x, y], i) => ok(x, y) && members.push({ x, y, series: s.name, member: m.name, order: i }));
+  }
+  const scale = (log?: boolean) => (log ? { type: 'log' as const, nice: false } : { zero: false });
+  const x = { field: 'x', type: 'quantitative' as const, title: o.xLabel, scale: scale(o.logX), axis: { grid: true, ...(o.integerX ? integerTicks([...centre, ...members].map((d) => d.x)) : {}) } };
+  const y = { field: 'y', type: 'quantitative' as const, title: o.yLabel, scale: scale(o.logY), axis: { grid: true } };
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    sort: o.series.map((s) => s.name),
+    scale: { domain: o.series.map((s) => s.name) },
+    legend: o.series.length > 1 ? { title: null, orient: 'bottom' as const, columns: Math.min(o.series.length, 3), labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } : null,
+  };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: o.title, fontSize: 15, anchor: 'start', ...(o.subtitle ? { subtitle: o.subtitle, subtitleFontSize: 12, subtitleColor: '#444' } : {}) },
+    width: o.width ?? 560,
+    height: o.height ?? 340,
+    background: 'white',
+    padding: 12,
+    layer: [
+      {
+        data: { values: band },
+        mark: { type: 'area', opacity: 0.18, clip: true },
+        encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
+      },
+      {
+        data: { values: members },
+        mark: { type: 'line', strokeWidth: 0.9, opacity: 0.5, clip: true },
+        encoding: { x, y, color, detail: { field: 'member', type: 'nominal' }, order: { field: 'order', type: 'quantitative' } },
+      },
+      {
+        data: { values: centre },
+        mark: { type: 'line', point: true, strokeWidth: 2.5, clip: true },
+        encoding: { x, y, color, order: { field: 'order', type: 'quantitative' } },
+      },
+    ],
+    config: CHART_CONFIG,
+  } as vl.TopLevelSpec;
+  const view = chartView(spec);
+  try {
+    return { svg: renderSvg(view), spec };
+  } finally {
+    view.finalize();
+  }
 }
 
 /** Renders a vega view to an SVG string synchronously (the steps of View.toSVG, without its async wrapper). */

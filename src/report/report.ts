@@ -2,14 +2,12 @@
  * The comparison report: report.md (table, how it was produced), results.json, and plots
  * (test error vs epoch; test error vs training time) as SVG and PNG.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { CompareResult } from './compare.ts';
 import { markdownTable, pct } from './format.ts';
 import { lineChart, writeChart } from './plot.ts';
+import { machine, versions } from './provenance.ts';
 
 export interface ReportContext {
   command: string;
@@ -18,23 +16,6 @@ export interface ReportContext {
   seconds: number;
 }
 
-
-function versions(): Record<string, string> {
-  const require = createRequire(import.meta.url);
-  const v = (name: string) => {
-    try {
-      return (require(`${name}/package.json`) as { version: string }).version;
-    } catch {
-      return 'absent';
-    }
-  };
-  return {
-    'tfjs-tcl': (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
-    node: process.version,
-    '@tensorflow/tfjs': v('@tensorflow/tfjs'),
-    '@tensorflow/tfjs-backend-wasm': v('@tensorflow/tfjs-backend-wasm'),
-  };
-}
 
 /** One row per run, as printed by the CLI and written to report.md. */
 export function resultTable(r: CompareResult, backend: string): string[][] {
@@ -82,7 +63,7 @@ export async function writeReport(dir: string, r: CompareResult, ctx: ReportCont
     command: ctx.command,
     startedAt: ctx.startedAt.toISOString(),
     seconds: ctx.seconds,
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 2 ** 30) },
+    machine: machine(),
     versions: vers,
     runs: r.runs.map((x) => ({ ...x.summary, label: x.label, protocol: x.protocol ?? null, preset: x.summary.model, model: path.relative(dir, x.modelDir), out: undefined })),
   };

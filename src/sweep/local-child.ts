@@ -1,8 +1,8 @@
 /**
- * A child process of the local executor (local.ts): takes one run over IPC, trains it with
- * trainRun, sends progress (at most every 250 ms, and each epoch's last batch) and the record
- * back, and exits. It stops after the current batch with a resumable checkpoint on a 'stop'
- * message or a Ctrl-C (the terminal sends SIGINT to the whole process group), and exits at once
+ * A child process of the local executor (local.ts): takes runs over IPC, one at a time, trains
+ * each with trainRun, sends progress (at most every 250 ms, and each epoch's last batch) and the
+ * record back, then waits for the next (the parent disconnects it when there is none). It
+ * stops after the current batch with a resumable checkpoint on a 'stop' message or a Ctrl-C (the terminal sends SIGINT to the whole process group), and exits at once
  * when the sweep process is gone (the IPC channel closes), so that no orphan keeps writing into
  * a run directory that a re-run is about to use.
  */
@@ -38,7 +38,7 @@ process.on('message', async (m: ParentMessage) => {
   } catch (e) {
     const { id, config, group, seed, dir } = m.job;
     await send({ type: 'end', record: { id, config, group, seed, dir, status: 'failed', error: (e as Error).message.split('\n')[0] } });
-    process.exit(0);
+    return;
   }
   let last = 0;
   const record = await trainRun(m.job, {
@@ -52,5 +52,4 @@ process.on('message', async (m: ParentMessage) => {
     shouldStop: () => stop,
   });
   await send({ type: 'end', record });
-  process.exit(0);
 });

@@ -55,19 +55,15 @@ export class LocalExecutor implements RunExecutor {
     this.threads = opts.threadsPerRun ?? Math.max(1, Math.floor(cores / this.workers));
   }
 
-  /** Runs every job, at most `workers` at once, in the given order; the records come back in that order. */
+  /**
+   * Runs every job, at most `workers` at once, in the given order; the records come back in that
+   * order. A child takes the next job when its run ends; one that dies is replaced.
+   */
   async run(jobs: RunJob[], hooks: RunHooks = {}): Promise<RunRecord[]> {
     const records = new Array<RunRecord | undefined>(jobs.length);
     let next = 0;
     let stopping = false;
     return new Promise<RunRecord[]>((resolve) => {
-      const poll = setInterval(() => {
-        if (!stopping && hooks.shouldStop?.()) {
-          stopping = true;
-          for (const c of this.children) c.connected && c.send({ type: 'stop' } satisfies ParentMessage);
-          fill();
-        }
-      }, 200);
       const finish = () => {
         if (records.every((r) => r) && this.children.size === 0) {
           clearInterval(poll);
@@ -75,54 +71,89 @@ export class LocalExecutor implements RunExecutor {
         }
       };
       // Jobs that never started after a stop request: reported, not silently dropped.
-      const fill = () => {
-        if (!stopping) return;
+      const skipRest = () => {
         for (; next < jobs.length; next++) {
           const { id, config, group, seed, dir } = jobs[next];
           records[next] = { id, config, group, seed, dir, status: 'failed', interrupted: true, error: 'not started (interrupted)' };
         }
       };
-      const launch = () => {
-        fill();
-        while (!stopping && next < jobs.length && this.children.size < this.workers) this.start(jobs[next], next++, hooks, records, () => (launch(), finish()));
-        finish();
+      const poll = setInterval(() => {
+        if (!stopping && hooks.shouldStop?.()) {
+          stopping = true;
+          skipRest();
+          for (const c of this.children) if (c.connected) c.send({ type: 'stop' } satisfies ParentMessage);
+          finish();
+        }
+      }, 200);
+      /** The next job's index for a free child, or undefined (then the child is let go). */
+      const take = (): number | undefined => (!stopping && next < jobs.length ? next++ : undefined);
+      const onRecord = (index: number, r: RunRecord) => {
+        records[index] = r;
+        hooks.onEnd?.(r);
       };
-      launch();
+      const spawn = (first: number) => {
+        const child = this.spawnChild(jobs, first, hooks, take, onRecord, () => {
+          // A child is gone (let go, or died mid-run): another one takes its place if jobs wait.
+          this.children.delete(child);
+          const i = take();
+          if (i !== undefined) spawn(i);
+          finish();
+        });
+        this.children.add(child);
+      };
+      for (let i = take(); i !== undefined; i = this.children.size < this.workers ? take() : undefined) spawn(i);
+      finish();
     });
   }
 
-  private start(job: RunJob, index: number, hooks: RunHooks, records: Array<RunRecord | undefined>, done: () => void): void {
+  private spawnChild(
+    jobs: RunJob[],
+    first: number,
+    hooks: RunHooks,
+    take: () => number | undefined,
+    onRecord: (index: number, r: RunRecord) => void,
+    gone: () => void,
+  ): ChildProcess {
     const env = { ...process.env };
     env.TFJS_TCL_THREADS ??= String(this.threads);
     const child = fork(CHILD_MODULE, [], { execArgv: childExecArgv(), env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-    this.children.add(child);
     let tail = '';
     child.stderr?.on('data', (b: Buffer) => {
       tail = (tail + b.toString()).slice(-4000);
     });
-    let record: RunRecord | undefined;
+    let current: number | undefined = first;
+    const give = (i: number) => {
+      current = i;
+      child.send({ type: 'run', job: jobs[i], backend: this.backend } satisfies ParentMessage);
+    };
     child.on('message', (m: ChildMessage) => {
-      if (m.type === 'start') hooks.onStart?.(job);
+      if (m.type === 'start') hooks.onStart?.(jobs[current!]);
       else if (m.type === 'progress') hooks.onProgress?.({ id: m.id, epoch: m.epoch, epochs: m.epochs, batch: m.batch, batches: m.batches, runningError: m.runningError });
-      else if (m.type === 'end') record = m.record;
+      else if (m.type === 'end' && current !== undefined) {
+        onRecord(current, m.record);
+        current = undefined;
+        tail = '';
+        const i = take();
+        if (i !== undefined) give(i);
+        else child.disconnect();
+      }
     });
     let ended = false;
     const end = (why: string) => {
       if (ended) return;
       ended = true;
-      this.children.delete(child);
-      if (!record) {
+      if (current !== undefined) {
         const last = tail.split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
-        const { id, config, group, seed, dir } = job;
-        record = { id, config, group, seed, dir, status: 'failed', error: `the run's process ${why}${last ? `: ${last}` : ''}` };
+        const { id, config, group, seed, dir } = jobs[current];
+        onRecord(current, { id, config, group, seed, dir, status: 'failed', error: `the run's process ${why}${last ? `: ${last}` : ''}` });
+        current = undefined;
       }
-      records[index] = record;
-      hooks.onEnd?.(record);
-      done();
+      gone();
     };
-    child.on('exit', (code, signal) => end(signal ? `was killed (${signal})` : `exited with code ${code}`));
+    child.on('close', (code, signal) => end(signal ? `was killed (${signal})` : `exited with code ${code}`));
     child.on('error', (e) => end(`could not run (${e.message.split('\n')[0]})`));
-    child.send({ type: 'run', job, backend: this.backend } satisfies ParentMessage);
+    give(first);
+    return child;
   }
 
   /** Kills the children still running (their runs resume from their checkpoints next time). */

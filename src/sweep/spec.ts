@@ -23,11 +23,8 @@ import type { RunConfig, RunJob } from './types.ts';
 
 export type SpecValue = string | number | boolean;
 
-/** One entry of a spec's `runs` list: a partial configuration and the label its group gets in tables and plots. */
-export interface SpecRun {
-  label?: string;
-  config: RunConfig;
-}
+/** One entry of a spec's `runs` list: a partial configuration, with an optional `label` for its group in tables and plots. */
+export type SpecRun = RunConfig & { label?: string };
 
 export interface SweepSpec {
   name: string;
@@ -163,7 +160,7 @@ export async function validateSpec(raw: unknown, opts: { where?: string; baseDir
     runs = raw.runs.map((r, i) => {
       const { config, label } = checkConfig(r, `${file}: runs[${i}]`, baseDir, true);
       for (const k of Object.keys(config)) if (k in base) throw new TclError(`${file}: runs[${i}].${k}: also set in base (set each key in one place)`);
-      return label === undefined ? { config } : { label, config };
+      return label === undefined ? config : { label, ...config };
     });
   }
   const rawGrid = raw.grid ?? {};
@@ -178,7 +175,7 @@ export async function validateSpec(raw: unknown, opts: { where?: string; baseDir
     if (dup !== undefined) throw new TclError(`${where}.${k}: value ${JSON.stringify(dup)} listed twice`);
     if (k in base) throw new TclError(`${where}.${k}: also set in base (set each key in one place)`);
     runs?.forEach((r, i) => {
-      if (k in r.config) throw new TclError(`${where}.${k}: also set in runs[${i}] (set each key in one place)`);
+      if (k in r) throw new TclError(`${where}.${k}: also set in runs[${i}] (set each key in one place)`);
     });
   }
   const spec: SweepSpec = runs ? { name, base, runs, grid } : { name, base, grid };
@@ -223,7 +220,7 @@ function describeConfig(c: RunConfig): string {
 
 /** base × runs × grid, in order (grid's last key fastest); no checks. */
 function expandConfigs(spec: SweepSpec): Array<{ config: RunConfig; label?: string }> {
-  let out: Array<{ config: RunConfig; label?: string }> = (spec.runs ?? [{ config: {} }]).map((r) => ({ config: { ...spec.base, ...r.config }, label: r.label }));
+  let out: Array<{ config: RunConfig; label?: string }> = (spec.runs ?? [{}]).map(({ label, ...r }) => ({ config: { ...spec.base, ...r }, label }));
   for (const [k, vs] of Object.entries(spec.grid)) {
     out = out.flatMap((c) => vs.map((v) => ({ config: { ...c.config, [k]: v }, label: c.label })));
   }
@@ -271,6 +268,5 @@ export function expandSpec(spec: SweepSpec, runsDir: string): RunJob[] {
 /** The spec as stored in DIR/spec.json (and compared with it): a fixed key order. */
 export function canonicalSpec(spec: SweepSpec): string {
   const { name, base, runs, grid } = spec;
-  const flat = runs?.map((r) => (r.label === undefined ? r.config : { label: r.label, ...r.config }));
-  return JSON.stringify(flat ? { name, base, runs: flat, grid } : { name, base, grid }, null, 2) + '\n';
+  return JSON.stringify(runs ? { name, base, runs, grid } : { name, base, grid }, null, 2) + '\n';
 }
