@@ -20,10 +20,13 @@
  * not retried; a crashed worker process (e.g. out of memory) is retried `attempts` times.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { TclError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { RedisConnections, showUrl } from './queue-redis.ts';
+import { RUN_FILE } from './run.ts';
 import type { RunExecutor, RunHooks, RunJob, RunProgress, RunRecord } from './types.ts';
 
 /** The queue every sweep and worker on one Redis database uses. */
@@ -98,6 +101,7 @@ export class QueueExecutor implements RunExecutor {
     const key = sweepKey(this.opts.sweep, jobs);
     const byId = new Map(jobs.map((j) => [jobId(key, j.id), j]));
     const records = new Map<string, RunRecord>();
+    const writes: Promise<void>[] = [];
     const attempts = this.opts.attempts ?? 2;
     const log = this.opts.log ?? (() => {});
 
@@ -108,6 +112,7 @@ export class QueueExecutor implements RunExecutor {
     const accept = (id: string, r: RunRecord) => {
       if (records.has(id)) return;
       records.set(id, r);
+      writes.push(keepRecord(r));
       hooks.onEnd?.(r);
       if (records.size === byId.size) settle();
     };
@@ -173,10 +178,29 @@ export class QueueExecutor implements RunExecutor {
     const poll = setInterval(() => {
       for (const id of byId.keys()) reconcile(id).catch(() => {});
     }, this.opts.pollMs ?? 5000);
+    // Stop requested (Ctrl-C of the sweep): runs not started leave the queue; runs in progress
+    // finish on their workers and stay in Redis, where the same sweep, run again, finds them.
+    let stopped = false;
+    const stopPoll = setInterval(() => {
+      if (stopped || !hooks.shouldStop?.()) return;
+      stopped = true;
+      void (async () => {
+        for (const [id, job] of byId) {
+          if (records.has(id)) continue;
+          const j = await queue.getJob(id);
+          const state = j ? await j.getState() : 'unknown';
+          if (j && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) await removeJob(j);
+          const what = state === 'active' ? 'still training on its worker; run the sweep again to gather it' : 'taken off the queue before it started';
+          records.set(id, { ...failedRecord(job, `interrupted: ${what}`), interrupted: true });
+        }
+        settle();
+      })().catch((e: Error) => settle(e));
+    }, 200);
     try {
       await finished;
     } finally {
       clearInterval(poll);
+      clearInterval(stopPoll);
       events.off('progress', onProgress);
       events.off('active', onActive);
       events.off('completed', onDone);
@@ -184,8 +208,10 @@ export class QueueExecutor implements RunExecutor {
       events.off('stalled', onStalled);
       this.onLost = undefined;
     }
-    // The records are the sweep's now (its report holds them): the jobs leave Redis.
-    for (const id of byId.keys()) {
+    await Promise.all(writes);
+    // The records are the sweep's now (its report holds them): finished jobs leave Redis.
+    for (const [id, r] of records) {
+      if (r.interrupted) continue;
       const j = await queue.getJob(id);
       if (j) await removeJob(j);
     }
@@ -202,6 +228,26 @@ export class QueueExecutor implements RunExecutor {
   /** For messages: the URL without a password. */
   get where(): string {
     return showUrl(this.opts.url);
+  }
+}
+
+/**
+ * A finished run's record in its directory on this machine too, as trainRun writes it: on a
+ * filesystem the workers share it is there already; without one, the sweep directory still
+ * holds every run's record and metrics (the model files stay where the run was trained), so a
+ * re-run skips it.
+ */
+function keepRecord(r: RunRecord): Promise<void> {
+  if (r.status !== 'done' || !r.summary) return Promise.resolve();
+  const f = path.join(r.dir, RUN_FILE);
+  try {
+    if (fs.existsSync(f)) return Promise.resolve();
+    fs.mkdirSync(r.dir, { recursive: true });
+    const { skipped: _s, ...rec } = r;
+    return writeFileAtomic(f, JSON.stringify(rec, null, 2) + '\n').catch(() => {});
+  } catch {
+    /* a directory this machine cannot write: the record is still returned */
+    return Promise.resolve();
   }
 }
 
