@@ -13,10 +13,11 @@ export function register(program: Command): void {
     .description('train the runs of sweeps queued in Redis (`sweep --queue`); start any number, on any machines')
     .requiredOption('--queue <url>', 'Redis of the queue: redis://HOST:PORT[/DB]')
     .option('--concurrency <n>', 'runs trained at once by this worker, each in its own process', intArg('--concurrency', 1), 1)
+    .option('--exit-idle <seconds>', 'stop after this long without a run to train (default: run until stopped)', numArg('--exit-idle'))
     .option('--lock <seconds>', "how long a dead worker's run waits before another worker takes it (use one value for all workers)", numArg('--lock'), 30);
   addGlobalOptions(cmd).action(async (opts) => {
     if (opts.lock < 1) throw new TclError(`--lock expects at least 1 second, got ${opts.lock}`);
-    const worker = await startQueueWorker({ url: opts.queue, concurrency: opts.concurrency, lockSeconds: opts.lock, backend: opts.backend, log: (l) => info(`worker: ${l}`) });
+    const worker = await startQueueWorker({ url: opts.queue, concurrency: opts.concurrency, lockSeconds: opts.lock, exitIdleSeconds: opts.exitIdle, backend: opts.backend, log: (l) => info(`worker: ${l}`) });
     const stop = (sig: string) => {
       info(`worker: ${sig}: putting runs in progress back on the queue and stopping`);
       void worker.close();

@@ -42,6 +42,8 @@ export interface QueueWorkerOptions {
   maxStalled?: number;
   /** Kernel threads per run (TFJS_TCL_THREADS in each child; default: an inherited TFJS_TCL_THREADS, else cores / concurrency, at least 1). */
   threadsPerRun?: number;
+  /** Stop (resolving `done`) after this many seconds without a run to train (default: never; a batch scheduler's workers then free their nodes when the sweep is done). */
+  exitIdleSeconds?: number;
   /** Backend each run initialises (default 'auto'). */
   backend?: BackendName | 'auto';
   /** One line per run started and finished; default: none. */
@@ -83,7 +85,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     fail = reject;
   });
   done.catch(() => {});
+  let idleCheck: NodeJS.Timeout | undefined;
   const conns = new RedisConnections(opts.url, (e) => {
+    clearInterval(idleCheck);
     void shutdown().then(() => fail(e));
   });
   const client = await conns.open();
@@ -111,7 +115,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   };
   let closing = false;
 
+  let lastBusy = Date.now();
   const processor = async (job: Job<QueuedRun>, token?: string): Promise<RunRecord> => {
+    lastBusy = Date.now();
     const { job: run, sweep } = job.data;
     const t0 = Date.now();
     log(`${run.id} (sweep ${sweep}): started${job.attemptsStarted > 1 || job.stalledCounter > 0 ? ' (again: an earlier attempt stopped)' : ''}`);
@@ -149,6 +155,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     // A process whose run failed may hold its leftovers (tensors, a half-set backend): not reused.
     if (record?.status === 'done' && !closing && child.connected) idle.push(child);
     else if (!closing) child.kill('SIGKILL');
+    lastBusy = Date.now();
     if (!record) {
       // This worker is shutting down: the run goes back to the queue at once (not after its lock
       // expires) and does not count as an attempt; the next worker resumes its checkpoint.
@@ -194,11 +201,17 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 10_000))]);
       await conns.close();
     })());
-  return {
-    done,
-    close: async () => {
-      await shutdown();
-      finish();
-    },
+  const close = async () => {
+    clearInterval(idleCheck);
+    await shutdown();
+    finish();
   };
+  const idleMs = opts.exitIdleSeconds != null ? opts.exitIdleSeconds * 1000 : Infinity;
+  idleCheck = setInterval(() => {
+    if (children.size === 0 && Date.now() - lastBusy > idleMs) {
+      log(`no run to train for ${opts.exitIdleSeconds} s: stopping`);
+      void close();
+    }
+  }, 1000);
+  return { done, close };
 }
