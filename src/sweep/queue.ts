@@ -84,7 +84,8 @@ export class QueueExecutor implements RunExecutor {
     });
   }
 
-  private async connect(): Promise<{ queue: Queue; events: QueueEvents }> {
+  /** Connects (also done by `run`): call it first to fail fast, with one line naming the URL, before anything else starts. */
+  async connect(): Promise<{ queue: Queue; events: QueueEvents }> {
     if (!this.queue || !this.events) {
       const client = await this.conns.open();
       this.queue = new Queue(QUEUE_NAME, { connection: client });
