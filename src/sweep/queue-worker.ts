@@ -179,6 +179,11 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     autorun: false,
   });
   worker.on('error', () => {});
+  worker.on('failed', (job, err) => {
+    if (!job || err instanceof WaitingError) return;
+    const left = (job.opts.attempts ?? 1) - job.attemptsMade;
+    log(`${job.data.job.id} (sweep ${job.data.sweep}): attempt failed (${err.message.split('\n')[0]})${left > 0 ? `; ${left} more attempt${left === 1 ? '' : 's'}` : '; reported failed'}`);
+  });
   // The lock of a live job was lost (e.g. Redis was away longer than the lock): another worker may
   // be training it already, so this copy stops.
   worker.on('lockRenewalFailed', (ids: string[]) => {
