@@ -4,8 +4,7 @@
  * SIGTERM (runs in progress go back on the queue and resume elsewhere from their checkpoints).
  */
 import type { Command } from 'commander';
-import { startQueueWorker } from '../sweep/queue-worker.ts';
-import { addGlobalOptions, info, intArg, numArg, TclError } from './common.ts';
+import { addGlobalOptions, emit, info, intArg, numArg, TclError } from './common.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -17,6 +16,9 @@ export function register(program: Command): void {
     .option('--lock <seconds>', "how long a dead worker's run waits before another worker takes it (use one value for all workers)", numArg('--lock'), 30);
   addGlobalOptions(cmd).action(async (opts) => {
     if (opts.lock < 1) throw new TclError(`--lock expects at least 1 second, got ${opts.lock}`);
+    // BullMQ and the Redis driver load only for this command (not for every tfjs-tcl start).
+    const { startQueueWorker } = await import('../sweep/queue-worker.ts');
+    const { showUrl } = await import('../sweep/queue-redis.ts');
     const worker = await startQueueWorker({ url: opts.queue, concurrency: opts.concurrency, lockSeconds: opts.lock, exitIdleSeconds: opts.exitIdle, backend: opts.backend, log: (l) => info(`worker: ${l}`) });
     const stop = (sig: string) => {
       info(`worker: ${sig}: putting runs in progress back on the queue and stopping`);
@@ -25,6 +27,8 @@ export function register(program: Command): void {
     process.once('SIGINT', () => stop('interrupt'));
     process.once('SIGTERM', () => stop('SIGTERM'));
     await worker.done;
+    const { done, failed, requeued } = worker.counts;
+    emit(opts, { queue: showUrl(opts.queue), ...worker.counts }, [`worker: ${done} run(s) done, ${failed} failed, ${requeued} put back on the queue`]);
     process.exit(0);
   });
 }

@@ -51,6 +51,8 @@ export interface QueueWorkerOptions {
 }
 
 export interface QueueWorker {
+  /** Runs this worker finished (`done`, `failed`: as reported) and put back on the queue when stopped. */
+  counts: { done: number; failed: number; requeued: number };
   /** Resolves when the worker has closed; rejects with a TclError when Redis is lost. */
   done: Promise<void>;
   /** Stops taking runs; runs in progress are stopped and put back on the queue (another worker resumes them from their checkpoints). */
@@ -115,6 +117,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   };
   let closing = false;
 
+  const counts = { done: 0, failed: 0, requeued: 0 };
   let lastBusy = Date.now();
   const processor = async (job: Job<QueuedRun>, token?: string): Promise<RunRecord> => {
     lastBusy = Date.now();
@@ -157,11 +160,13 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     else if (!closing) child.kill('SIGKILL');
     lastBusy = Date.now();
     if (!record) {
+      counts.requeued++;
       // This worker is shutting down: the run goes back to the queue at once (not after its lock
       // expires) and does not count as an attempt; the next worker resumes its checkpoint.
       await job.moveToWait(token);
       throw new WaitingError();
     }
+    counts[record.status]++;
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
     const err = record.summary ? `, test error ${(100 * record.summary.testError).toFixed(2)}%` : '';
     log(`${run.id} (sweep ${sweep}): ${record.status}${record.status === 'failed' ? ` (${record.error})` : err} in ${secs} s`);
@@ -218,5 +223,5 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       void close();
     }
   }, 1000);
-  return { done, close };
+  return { done, close, counts };
 }
