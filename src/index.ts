@@ -42,3 +42,10 @@ export {
   type PairedComparison,
   type CurvePoint,
 } from './report/seeds.ts';
+
+// Sweeps: grids of runs over seeds, local child processes or any RunExecutor (e.g. a BullMQ queue).
+export { runSweep, type SweepOptions, type SweepResult } from './sweep/sweep.ts';
+export { readSpec, validateSpec, expandSpec, canonicalSpec, SPEC_KEYS, type SweepSpec, type SpecRun, type SpecValue } from './sweep/spec.ts';
+export { trainRun, finishedRun } from './sweep/run.ts';
+export { LocalExecutor, type LocalExecutorOptions } from './sweep/local.ts';
+export type { RunConfig, RunRecord, RunJob, RunHooks, RunProgress, RunExecutor } from './sweep/types.ts';

@@ -7,8 +7,9 @@ import { register as evaluate } from './evaluate.ts';
 import { register as compare } from './compare.ts';
 import { register as exportCmd } from './export.ts';
 import { register as bench } from './bench.ts';
+import { register as sweep } from './sweep.ts';
 import { register as worker } from './worker.ts';
 
 export function registerCommands(program: Command): void {
-  for (const r of [train, evaluate, compare, synapse, exportCmd, bench, datasets, worker]) r(program);
+  for (const r of [train, evaluate, compare, synapse, exportCmd, bench, datasets, sweep, worker]) r(program);
 }

@@ -1,101 +1,162 @@
+/**
+ * `tfjs-tcl compare` (what `npm start` runs): TCL, EP and BP (and the reversed-sawtooth control)
+ * on the same data, network and budget, each over the same seeds. It is a sweep over method ×
+ * seed (runSweep with a `runs` list and a seed grid) on local worker processes, so the runs spread
+ * over the cores, the output directory resumes like any sweep, and the report gives mean ± sd per
+ * method and the paired differences.
+ */
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { defaultRuns, runComparison } from '../report/compare.ts';
+import { defaultRuns } from '../report/compare.ts';
+import type { SpecRun, SweepSpec } from '../sweep/spec.ts';
+import { runSweep, type SweepResult } from '../sweep/sweep.ts';
+import type { RunConfig } from '../sweep/types.ts';
 import type { MethodName } from '../training/types.ts';
-import { addDataOptions, addGlobalOptions, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg } from './common.ts';
-import { progressBar, type Progress } from './progress.ts';
-import { textTable } from '../report/format.ts';
+import { addDataOptions, addGlobalOptions, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg, seedsArg, TclError } from './common.ts';
+import { sweepProgress } from './sweep.ts';
 
 function timestamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
 }
 
+/** The comparison as a sweep spec: base settings from the flags, one `runs` entry per method (and control), a seed grid. */
+export function compareSpec(opts: {
+  methods: MethodName[];
+  controls: boolean;
+  seeds: number[];
+  epochs: number;
+  model: string;
+  split: string;
+  dataset?: string;
+  dataDir?: string;
+  trainSize?: number;
+  testSize?: number;
+  lrSchedule?: string;
+  protocol?: 'sawtooth' | 'reversed' | 'triangle';
+  tclUpdate?: string;
+  deadZone?: string;
+  cycle?: string;
+}): SweepSpec {
+  const base: RunConfig = {};
+  const set = (k: string, v: string | number | undefined) => {
+    if (v !== undefined) base[k] = v;
+  };
+  set('dataset', opts.dataset);
+  set('dataDir', opts.dataDir);
+  set('split', opts.split);
+  set('trainSize', opts.trainSize);
+  set('testSize', opts.testSize);
+  set('model', opts.model);
+  set('epochs', opts.epochs);
+  set('lrSchedule', opts.lrSchedule);
+  set('tclUpdate', opts.tclUpdate);
+  set('deadZone', opts.deadZone);
+  set('cycle', opts.cycle);
+  const runs: SpecRun[] = defaultRuns(opts.methods, opts.controls, opts.protocol).map((r) => ({
+    label: r.label,
+    method: r.method,
+    ...(r.protocol ? { protocol: r.protocol } : {}),
+  }));
+  return { name: 'compare', base, runs, grid: { seed: opts.seeds } };
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('compare')
-    .description('train TCL, EP and BP on the same data, seed and budget; print a table and write a report (what `npm start` runs)')
+    .description('train TCL, EP and BP on the same data and budget over the same seeds, on worker processes; print mean ± sd and write a report (what `npm start` runs)')
     .option('--methods <list>', 'comma list of methods', methodsArg, ['tcl', 'ep', 'bp'] as MethodName[])
-    .option('--epochs <n>', 'epochs per method', intArg('--epochs', 1), 5)
+    .option('--epochs <n>', 'epochs per run', intArg('--epochs', 1), 5)
+    .option('--seeds <n|list>', 'seeds per method: a count N (seeds 0..N-1) or a list like 3,7,11 (default: the one --seed)', seedsArg)
     .option('--full', 'standard split: all 60k training images, 10k test images (default: the paper split, 10k/2k)', false)
     .option('--controls', 'add TCL with the reversed sawtooth (the asymmetry is what learns)', false)
     .option('--model <preset>', 'model preset name or JSON path', 'mnist-784-500-10')
-    .option('--out <dir>', 'report directory (default runs/<timestamp>)');
+    .option('--workers <n>', `worker processes, one run each at a time (default: the number of cores, ${os.availableParallelism()})`, intArg('--workers', 1))
+    .option('--out <dir>', 'report directory (default runs/<timestamp>); the same --out again continues it')
+    .option('--force', 'start over when --out holds a comparison with other settings', false);
   addDataOptions(cmd);
   addSeedOption(cmd);
   addTclOptions(cmd);
   addScheduleOption(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
+    if (opts.seeds && cmd.getOptionValueSource('seed') === 'cli') throw new TclError('give --seed S (one seed) or --seeds N|LIST, not both');
     const backend = await backendFrom(opts);
-    // The report pulls in the plotting stack (vega, resvg): loaded only when a report is written.
-    const { resultTable, writeReport } = await import('../report/report.ts');
     const startedAt = new Date();
     const out = opts.out ?? path.join('runs', timestamp(startedAt));
+    const seeds: number[] = opts.seeds ?? [opts.seed];
     const split = opts.full ? 'standard' : opts.split;
-    const runs = defaultRuns(opts.methods, opts.controls, opts.protocol);
-    info(`comparing ${runs.map((r) => r.label).join(', ')} on ${opts.dataDir ?? opts.dataset ?? 'mnist'} (${split} split), ${opts.epochs} epoch(s) each, backend ${backend}; report in ${out}`);
-    const interrupt = interruptible('writing the report so far');
-    let bar: Progress | undefined;
+    const spec = compareSpec({ ...opts, split, seeds });
+    const workers = opts.workers ?? os.availableParallelism();
+    const labels = spec.runs!.map((r) => r.label).join(', ');
+    info(
+      `comparing ${labels} on ${opts.dataDir ?? opts.dataset ?? 'mnist'} (${split} split), ${opts.epochs} epoch(s) each, seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}: ` +
+        `${spec.runs!.length * seeds.length} runs on ${workers} worker process(es), backend ${backend}; report in ${out}`,
+    );
+    const interrupt = interruptible('stopping the runs with resumable checkpoints (the same command continues them)');
+    const progress = sweepProgress('compare', workers);
+    let res: SweepResult;
     try {
-      const result = await runComparison({
-        runs,
-        epochs: opts.epochs,
-        seed: opts.seed,
-        model: opts.model,
-        lrSchedule: opts.lrSchedule,
-        tcl: { protocol: opts.protocol, tclUpdate: opts.tclUpdate, deadZone: opts.deadZone, cycle: opts.cycle },
+      res = await runSweep(spec, {
         out,
-        dataset: opts.dataset,
-        dataDir: opts.dataDir,
-        split,
-        trainSize: opts.trainSize,
-        testSize: opts.testSize,
-        onRunStart: (run, i) => {
-          bar = progressBar(`[${i + 1}/${runs.length}] ${run.label.padEnd(4)}`, opts.epochs);
-        },
-        onBatch: (_run, p) => bar?.update(p.epoch, p.batch, p.batches, p.runningError),
-        onRunEnd: () => bar?.stop(),
-        shouldStop: interrupt.stopRequested,
+        workers,
+        backend: opts.backend,
+        force: opts.force,
+        command: ['tfjs-tcl', ...process.argv.slice(2)].join(' '),
+        onPlan: progress.onPlan,
+        hooks: { ...progress.hooks, shouldStop: interrupt.stopRequested },
+        kind: 'compare',
       });
-      const command = ['tfjs-tcl', ...process.argv.slice(2)].join(' ');
-      const elapsed = (Date.now() - startedAt.getTime()) / 1000;
-      const files = await writeReport(out, result, { command, backend, startedAt, seconds: elapsed });
-      const table = resultTable(result, backend);
-      emit(
-        opts,
-        {
-          dataset: result.dataset,
-          split: result.split,
-          trainSize: result.trainSize,
-          testSize: result.testSize,
-          backend,
-          epochs: opts.epochs,
-          seconds: elapsed,
-          out,
-          files,
-          results: result.runs.map((r) => ({
-            label: r.label,
-            method: r.method,
-            protocol: r.protocol ?? null,
-            testError: r.summary.testError,
-            trainErrorRunning: r.summary.trainErrorRunning,
-            epochs: r.summary.epochs,
-            secondsPerEpoch: r.summary.secondsPerEpoch,
-            examplesPerSecond: r.summary.examplesPerSecond,
-            testErrorPerEpoch: r.summary.metrics.map((m) => m.testError),
-            model: r.modelDir,
-          })),
-        },
-        () => [
-          '',
-          `${result.dataset}, ${result.splitDescription} — ${opts.epochs} epoch(s), seed ${opts.seed}`,
-          textTable(table),
-          '',
-          `report: ${path.join(out, 'report.md')} (plots: learning-curves.png, time-to-accuracy.png; models in ${path.join(out, 'models')})`,
-        ],
-      );
     } finally {
-      bar?.stop();
+      progress.stop();
       interrupt.dispose();
     }
+    if (res.interrupted) {
+      info(`interrupted: ${res.counts.done} of ${res.counts.runs} runs finished; the same command continues the others from their checkpoints`);
+      process.exitCode = 130;
+    }
+    const { seedStatistics, seedTable } = await import('../report/seeds.ts');
+    const stats = seedStatistics(res.records, { kind: 'compare' });
+    const first = res.records.find((r) => r.summary)?.summary;
+    emit(
+      opts,
+      {
+        dataset: first?.dataset ?? null,
+        split: first?.split ?? split,
+        trainSize: first?.trainSize ?? null,
+        testSize: first?.testSize ?? null,
+        backend,
+        epochs: opts.epochs,
+        seeds,
+        seconds: res.seconds,
+        out: res.out,
+        files: res.files,
+        ...res.counts,
+        interrupted: res.interrupted,
+        statistics: stats,
+        results: res.records.map((r) => ({
+          label: r.group,
+          method: r.config.method,
+          protocol: r.config.protocol ?? null,
+          seed: r.seed,
+          status: r.status,
+          ...(r.error ? { error: r.error } : {}),
+          testError: r.summary?.testError ?? null,
+          trainErrorRunning: r.summary?.trainErrorRunning ?? null,
+          epochs: r.summary?.epochs ?? null,
+          secondsPerEpoch: r.summary?.secondsPerEpoch ?? null,
+          examplesPerSecond: r.summary?.examplesPerSecond ?? null,
+          testErrorPerEpoch: r.summary?.metrics.map((m) => m.testError) ?? [],
+          model: r.dir,
+        })),
+      },
+      () => [
+        '',
+        `${first?.dataset ?? ''}, ${first?.splitDescription ?? split} — ${opts.epochs} epoch(s), seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`,
+        seedTable(stats),
+        '',
+        ...res.records.filter((r) => r.status === 'failed').map((r) => `failed: ${r.id}: ${r.error}`),
+        ...(res.files.length ? [`report: ${path.join(res.out, 'report.md')} (models in ${path.join(res.out, 'runs')}/<run>/)`] : []),
+      ],
+    );
   });
 }

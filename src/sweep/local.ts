@@ -150,7 +150,9 @@ export class LocalExecutor implements RunExecutor {
       }
       gone();
     };
-    child.on('close', (code, signal) => end(signal ? `was killed (${signal})` : `exited with code ${code}`));
+    // 'exit', not 'close': a grandchild (tsx's esbuild service) may hold the stderr pipe open
+    // after the child is gone. A short wait lets the last stderr line of a crash arrive.
+    child.on('exit', (code, signal) => setTimeout(() => end(signal ? `was killed (${signal})` : `exited with code ${code}`), 100));
     child.on('error', (e) => end(`could not run (${e.message.split('\n')[0]})`));
     give(first);
     return child;

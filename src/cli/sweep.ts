@@ -1,0 +1,152 @@
+/** `tfjs-tcl sweep SPEC.json --out DIR`: a grid of runs over seeds, on local child processes; one report. */
+import os from 'node:os';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { SweepEta } from '../sweep/eta.ts';
+import { readSpec } from '../sweep/spec.ts';
+import { runSweep, type SweepOptions, type SweepResult } from '../sweep/sweep.ts';
+import type { RunHooks, RunJob, RunRecord } from '../sweep/types.ts';
+import { addGlobalOptions, backendFrom, emit, info, interruptible, intArg } from './common.ts';
+
+function clock(s: number | null): string {
+  if (s == null || !Number.isFinite(s)) return '…';
+  const t = Math.round(s);
+  return t >= 3600 ? `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m` : t >= 60 ? `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
+}
+
+/**
+ * One bar for the whole sweep on stderr: runs done / failed / running, the overall ETA (SweepEta),
+ * and each finished run as a line above it. Plugs into runSweep as `onPlan` + `hooks`.
+ */
+export function sweepProgress(label: string, workers: number): Pick<SweepOptions, 'onPlan'> & { hooks: RunHooks; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} |{bar}| {done}/{runs} runs{failed} · {running} running · {left} left`,
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+      noTTYOutput: !!process.env.TFJS_TCL_PROGRESS,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let eta: SweepEta | undefined;
+  let started = false;
+  const now = () => Date.now() / 1000;
+  const draw = () => {
+    if (!eta) return;
+    const s = eta.state(now());
+    const payload = { done: s.done, runs: s.runs, failed: s.failed ? ` (${s.failed} failed)` : '', running: s.running, left: clock(s.etaSeconds) };
+    if (!started) {
+      bar.start(1000, Math.round(1000 * s.fraction), payload);
+      started = true;
+    } else bar.update(Math.round(1000 * s.fraction), payload);
+  };
+  const timer = setInterval(draw, 1000);
+  timer.unref();
+  const line = (r: RunRecord) => {
+    const s = r.summary;
+    const what = r.status === 'done' ? `test error ${(100 * s!.testError).toFixed(2)}% after ${s!.epochs} epoch(s)${r.resumed ? ' (resumed)' : ''}` : `FAILED: ${r.error}`;
+    if (started) bar.stop();
+    started = false;
+    info(`  ${r.id}: ${what}`);
+    draw();
+  };
+  return {
+    onPlan: (jobs: RunJob[], finished: RunRecord[]) => {
+      eta = new SweepEta(jobs, workers);
+      for (const r of finished) eta.skip(r.id);
+      if (finished.length) info(`${finished.length} of ${jobs.length} runs finished already (skipped)`);
+      draw();
+    },
+    hooks: {
+      onStart: (j) => eta?.start(j.id, now()),
+      onProgress: (p) => eta?.progress(p, now()),
+      onEnd: (r) => {
+        eta?.end(r, now());
+        if (!r.interrupted) line(r);
+      },
+    },
+    stop() {
+      clearInterval(timer);
+      if (started) {
+        draw();
+        bar.stop();
+      }
+      started = false;
+    },
+  };
+}
+
+/** The --json summary line and the text lines of a finished sweep. */
+export function sweepSummary(res: SweepResult, backend: string): Record<string, unknown> {
+  return {
+    name: res.name,
+    out: res.out,
+    backend,
+    ...res.counts,
+    interrupted: res.interrupted,
+    seconds: res.seconds,
+    files: res.files,
+    runs: res.records.map((r) => ({
+      id: r.id,
+      group: r.group,
+      seed: r.seed,
+      status: r.status,
+      ...(r.error ? { error: r.error } : {}),
+      testError: r.summary?.testError ?? null,
+      epochs: r.summary?.epochs ?? null,
+      secondsPerEpoch: r.summary?.secondsPerEpoch ?? null,
+      testErrorPerEpoch: r.summary?.metrics.map((m) => m.testError) ?? [],
+      dir: r.dir,
+    })),
+  };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('sweep')
+    .description('run a grid of training runs (a spec JSON: base settings × grid, seeds included) on local worker processes; resumable; one report with mean ± sd over seeds')
+    .argument('<spec>', 'sweep spec JSON: {"name", "base": {...}, "grid": {"key": [values]}} (docs/sweep.md)')
+    .option('--out <dir>', 'sweep directory: spec.json, runs/<id>/ and the report (default runs/<spec name>)')
+    .option('--workers <n>', `child processes, one run each at a time (default: the number of cores, ${os.availableParallelism()})`, intArg('--workers', 1))
+    .option('--force', 'start over when DIR holds a sweep (of this spec or another): its runs are deleted', false);
+  addGlobalOptions(cmd).action(async (specFile: string, opts) => {
+    const spec = await readSpec(specFile);
+    const backend = await backendFrom(opts);
+    const out = opts.out ?? path.join('runs', spec.name);
+    const workers = opts.workers ?? os.availableParallelism();
+    info(`sweep '${spec.name}' into ${out}, ${workers} worker process(es), backend ${backend}`);
+    const interrupt = interruptible('stopping the runs with resumable checkpoints');
+    const progress = sweepProgress(`sweep ${spec.name}`, workers);
+    let res: SweepResult;
+    try {
+      res = await runSweep(spec, {
+        out,
+        workers,
+        backend: opts.backend,
+        force: opts.force,
+        command: ['tfjs-tcl', ...process.argv.slice(2)].join(' '),
+        onPlan: progress.onPlan,
+        hooks: { ...progress.hooks, shouldStop: interrupt.stopRequested },
+      });
+    } finally {
+      progress.stop();
+      interrupt.dispose();
+    }
+    if (res.interrupted) {
+      info(`interrupted: ${res.counts.done} of ${res.counts.runs} runs finished; the same command continues the others from their checkpoints`);
+      process.exitCode = 130;
+    }
+    const { seedTable } = await import('../report/seeds.ts');
+    emit(opts, sweepSummary(res, backend), () => [
+      '',
+      seedTable(res.records, { kind: 'sweep' }),
+      '',
+      ...res.records.filter((r) => r.status === 'failed').map((r) => `failed: ${r.id}: ${r.error}`),
+      ...(res.files.length ? [`report: ${path.join(res.out, 'report.md')}; runs in ${path.join(res.out, 'runs')}`] : []),
+    ]);
+  });
+}
