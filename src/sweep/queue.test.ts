@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TclError } from '../errors.ts';
-import { QueueExecutor } from './queue.ts';
-import { expandSpec } from './spec.ts';
+import { QUEUE_NAME, QueueExecutor } from './queue.ts';
+import { RedisConnections } from './queue-redis.ts';
 import type { RunJob, RunRecord } from './types.ts';
 
 const BIN = path.resolve('bin/tfjs-tcl.js');
@@ -82,20 +82,30 @@ afterAll(async () => {
 });
 
 describe('sweep runs on a BullMQ queue in a real Redis', () => {
-  it('6 runs, 2 workers, one killed with SIGKILL mid-run: all 6 reported, each exactly once; a run that fails with a clear error is reported failed, once', { timeout: 240_000 }, async () => {
-    const runsDir = path.join(tmp, 'runs');
+  it('tfjs-tcl sweep --queue: 6 runs, 2 workers, one killed with SIGKILL mid-run: all 6 reported, each exactly once; a run that fails with a clear error (another sweep on the same Redis) is reported failed, once', { timeout: 240_000 }, async () => {
+    const out = path.join(tmp, 'sweep');
+    const runsDir = path.join(out, 'runs');
+    const specFile = path.join(tmp, 'queue-test.json');
     // 2 epochs of 200 images: the killed run has a checkpoint (epoch 1) to resume from, as the
     // run directories here are on a filesystem all workers share.
-    const jobs = expandSpec({ name: 'queue-test', base: { method: 'tcl', trainSize: 200, testSize: 100, epochs: 2 }, grid: { seed: [0, 1, 2, 3, 4, 5] } }, runsDir);
-    // A 7th run that fails with a clear error (TclError from the training loop).
-    const bad: RunJob = { id: 'too-big-batch', config: { method: 'tcl', trainSize: 200, testSize: 100, epochs: 1, batchSize: 500 }, group: 'bad', seed: 0, dir: path.join(runsDir, 'too-big-batch') };
-    const all = [...jobs, bad];
+    fs.writeFileSync(specFile, JSON.stringify({ name: 'queue-test', base: { method: 'tcl', trainSize: 200, testSize: 100, epochs: 2 }, grid: { seed: [0, 1, 2, 3, 4, 5] } }));
+    const ids = [0, 1, 2, 3, 4, 5].map((s) => `seed-${s}`);
+    // A second sweep on the same Redis, from this process: one run that fails with a clear error (a TclError of the training loop).
+    const bad: RunJob = { id: 'too-big-batch', config: { method: 'tcl', trainSize: 200, testSize: 100, epochs: 1, batchSize: 500 }, group: 'bad', seed: 0, dir: path.join(tmp, 'other', 'too-big-batch') };
 
     const a = startWorker(redis.url);
     const b = startWorker(redis.url);
     const workers = [a, b];
-    const executor = new QueueExecutor({ url: redis.url, sweep: 'queue-test', pollMs: 1000 });
+    const sweep = spawn(process.execPath, [BIN, 'sweep', specFile, '--out', out, '--queue', redis.url, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(sweep);
+    let stdout = '';
+    let stderr = '';
+    sweep.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    sweep.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const sweepExit = new Promise<number | null>((resolve) => sweep.on('exit', (code) => resolve(code)));
+    const other = new QueueExecutor({ url: redis.url, sweep: 'other', pollMs: 1000 });
     const ended: RunRecord[] = [];
+
     let victim: string | undefined;
     let replacement: WorkerProc | undefined;
     // Kill worker a in epoch 2 of a run it trains: its epoch-1 checkpoint is written, run.json is not.
@@ -120,48 +130,69 @@ describe('sweep runs on a BullMQ queue in a real Redis', () => {
       workers.push(replacement);
     }, 25);
     try {
-      const records = await executor.run(all, { onEnd: (r) => ended.push(r) });
+      const [otherRecords, code] = await Promise.all([other.run([bad], { onEnd: (r) => ended.push(r) }), sweepExit]);
       clearInterval(watch);
-      const ids = records.map((r) => r.id);
-      expect(ids).toEqual(all.map((j) => j.id));
-      expect(ended.map((r) => r.id).sort()).toEqual([...ids].sort()); // each reported once
+      expect(code, stderr).toBe(0);
+      const res = JSON.parse(stdout.trim().split('\n').at(-1)!) as { runs: { id: string; status: string; error?: string; epochs: number }[]; done: number; failed: number; resumed: number; files: string[] };
+      expect(res.runs.map((r) => r.id)).toEqual(ids); // all 6, each once
+      for (const r of res.runs) {
+        expect(r.status, `${r.id}: ${r.error}`).toBe('done');
+        expect(r.epochs).toBe(2);
+        expect(fs.existsSync(path.join(runsDir, r.id, 'run.json'))).toBe(true);
+      }
+      expect(res.done).toBe(6);
+      expect(fs.existsSync(path.join(out, 'report.md'))).toBe(true);
       expect(victim, 'worker a was killed mid-run').toBeDefined();
       expect((await a.exited).signal).toBe('SIGKILL');
 
-      for (const r of records.slice(0, 6)) {
-        expect(r.status, `${r.id}: ${r.error}`).toBe('done');
-        expect(r.summary!.metrics).toHaveLength(2);
-        expect(fs.existsSync(path.join(r.dir, 'run.json'))).toBe(true);
-      }
       // The killed run was taken up by another worker and resumed from its epoch-1 checkpoint.
-      const v = records.find((r) => r.id === victim)!;
-      expect((v as RunRecord & { resumed?: boolean }).resumed).toBe(true);
+      expect(res.resumed).toBe(1);
+      expect(JSON.parse(fs.readFileSync(path.join(runsDir, victim!, 'run.json'), 'utf8')).resumed).toBe(true);
+      expect(startedIn(a.log())).toContain(victim);
+      expect(startedIn([b, replacement!].map((w) => w.log()).join(''))).toContain(victim);
 
-      const failed = records[6];
-      expect(failed.status).toBe('failed');
-      expect(failed.error).toMatch(/batch size 500 is larger than the training set \(200 examples\)/);
+      // The other sweep's run: failed with its one-line error, started once, reported once.
+      expect(otherRecords).toHaveLength(1);
+      expect(otherRecords[0].status).toBe('failed');
+      expect(otherRecords[0].error).toMatch(/batch size 500 is larger than the training set \(200 examples\)/);
+      expect(ended.map((r) => r.id)).toEqual(['too-big-batch']);
 
       // Every run trained to the end exactly once over all workers (the killed copy never finished).
       const finished = workers.flatMap((w) => finishedIn(w.log()));
-      expect(finished.sort()).toEqual([...ids].sort());
+      expect(finished.sort()).toEqual([...ids, 'too-big-batch'].sort());
       expect(startedIn(workers.map((w) => w.log()).join('')).filter((id) => id === 'too-big-batch')).toHaveLength(1);
-      expect(startedIn(a.log())).toContain(victim);
-      expect(startedIn([b, replacement!].map((w) => w.log()).join(''))).toContain(victim);
+
+      // The records are the sweeps' now: nothing of either is left in Redis.
+      const conns = new RedisConnections(redis.url);
+      const client = await conns.open();
+      expect(await client.keys(`bull:${QUEUE_NAME}:queue-test-*`)).toEqual([]);
+      expect(await client.keys(`bull:${QUEUE_NAME}:other-*`)).toEqual([]);
+      await conns.close();
     } finally {
       clearInterval(watch);
       if (process.env.QUEUE_TEST_LOG) for (const w of workers) console.log(w.log());
-      await executor.close();
+      if (process.env.QUEUE_TEST_LOG) console.log(stderr);
+      await other.close();
       for (const w of workers) w.proc.kill('SIGTERM');
       await Promise.all(workers.map((w) => w.exited));
     }
   });
 
-  it('an unreachable Redis is one line naming the URL, at once: worker and sweep', async () => {
+  it('an unreachable Redis is one line naming the URL, at once: worker, sweep --queue and the executor', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
+    const specFile = path.join(tmp, 'nowhere.json');
+    fs.writeFileSync(specFile, JSON.stringify({ name: 'nowhere', base: { method: 'tcl', trainSize: 100, testSize: 50 }, grid: { seed: [0, 1] } }));
     const w = startWorker(url);
-    const { code } = await w.exited;
-    expect(code).toBe(1);
-    expect(w.log().trim()).toBe(`error: cannot reach Redis at ${url} (ECONNREFUSED)`);
+    const sweep = spawn(process.execPath, [BIN, 'sweep', specFile, '--out', path.join(tmp, 'nowhere'), '--queue', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(sweep);
+    let sweepErr = '';
+    sweep.stderr!.on('data', (d: Buffer) => (sweepErr += d.toString()));
+    const [worker, sweepCode] = await Promise.all([w.exited, new Promise<number | null>((resolve) => sweep.on('exit', resolve))]);
+    const line = `error: cannot reach Redis at ${url} (ECONNREFUSED)`;
+    expect(worker.code).toBe(1);
+    expect(w.log().trim()).toBe(line);
+    expect(sweepCode).toBe(1);
+    expect(sweepErr.trim()).toBe(line);
 
     const t0 = Date.now();
     const ex = new QueueExecutor({ url, sweep: 'nowhere' });
