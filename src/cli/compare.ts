@@ -149,7 +149,7 @@ export function register(program: Command): void {
           model: r.dir,
         })),
       },
-      () => [
+      () => res.interrupted ? [] : [
         '',
         `${first?.dataset ?? ''}, ${first?.splitDescription ?? split} — ${opts.epochs} epoch(s), seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`,
         seedTable(stats),

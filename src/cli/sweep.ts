@@ -65,8 +65,10 @@ export function sweepProgress(label: string, workers: number): Pick<SweepOptions
       onStart: (j) => eta?.start(j.id, now()),
       onProgress: (p) => eta?.progress(p, now()),
       onEnd: (r) => {
+        // An interrupted run is neither done nor failed: the same command continues it.
+        if (r.interrupted) return;
         eta?.end(r, now());
-        if (!r.interrupted) line(r);
+        line(r);
       },
     },
     stop() {
@@ -147,7 +149,7 @@ export function register(program: Command): void {
       process.exitCode = 130;
     }
     const { seedTable } = await import('../report/seeds.ts');
-    emit(opts, sweepSummary(res, backend), () => [
+    emit(opts, sweepSummary(res, backend), () => res.interrupted ? [] : [
       '',
       seedTable(res.records, { kind: 'sweep' }),
       '',

@@ -132,6 +132,12 @@ export interface BandChartOptions extends Omit<LineChartOptions, 'series' | 'poi
   integerX?: boolean;
 }
 
+/** As many legend columns (at most 3) as fit the plot's width with the longest label (12 px text, 40 px for the swatch and gap). */
+function legendColumns(names: string[], width: number): number {
+  const widest = Math.max(...names.map((n) => estimateTextWidth(n, 12))) + 40;
+  return Math.max(1, Math.min(names.length, 3, Math.floor(width / widest)));
+}
+
 /** Axis ticks at whole numbers only: every one up to 12, else about 10 evenly spaced. */
 function integerTicks(xs: number[]): { values: number[]; format: string } {
   if (!xs.length) return { values: [], format: 'd' };
@@ -168,7 +174,7 @@ export function bandChart(o: BandChartOptions): Chart {
     type: 'nominal' as const,
     sort: o.series.map((s) => s.name),
     scale: { domain: o.series.map((s) => s.name) },
-    legend: o.series.length > 1 ? { title: null, orient: 'bottom' as const, columns: Math.min(o.series.length, 3), labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } : null,
+    legend: o.series.length > 1 ? { title: null, orient: 'bottom' as const, columns: legendColumns(o.series.map((s) => s.name), o.width ?? 560), labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } : null,
   };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -305,4 +311,74 @@ export async function writeChart(pathWithoutExt: string, chart: Chart): Promise<
   await writeFileAtomic(svg, chart.svg);
   await writeFileAtomic(png, chartPng(chart));
   return { svg, png };
+}
+
+/** One row of a dot chart: a group's values (one dot each), its centre and interval. */
+export interface DotGroup {
+  name: string;
+  /** One dot per member (e.g. per seed), labelled in the tooltip-free SVG only by position. */
+  values: { member: string; x: number }[];
+  /** The centre mark (e.g. the mean); null draws none. */
+  centre: number | null;
+  /** The interval bar (e.g. the 95 % t-interval of the mean); null draws none. */
+  interval: [number, number] | null;
+}
+
+export interface DotChartOptions {
+  title: string;
+  subtitle?: string;
+  /** Axis title of the values, with units. */
+  xLabel: string;
+  groups: DotGroup[];
+  /** Plot width in px (default 560); the height grows with the number of groups. */
+  width?: number;
+}
+
+/**
+ * One row per group: a dot per member, a tick at the centre and a bar for the interval — the
+ * spread of a few seeds in one look. Say in the subtitle what the centre and the bar are.
+ *
+ *   dotChart({ title: 'Final-epoch test error', subtitle: 'tick: mean; bar: 95 % t-interval', xLabel: 'test error (%)',
+ *              groups: [{ name: 'TCL', values: [{ member: 'seed 0', x: 5.6 }], centre: 5.6, interval: null }] });
+ */
+export function dotChart(o: DotChartOptions): Chart {
+  // Rows on a numeric axis (row i at y = i, first group on top) so that a group's dots can be
+  // spread vertically around their row: vega-lite's yOffset misplaces them in a layered chart.
+  const n = o.groups.length;
+  const dots = o.groups.flatMap((g, i) => {
+    const vs = g.values.filter((v) => Number.isFinite(v.x));
+    return vs.map((v, k) => ({ row: i + (vs.length > 1 ? (k / (vs.length - 1) - 0.5) * 0.4 : 0), x: v.x, group: g.name, member: v.member }));
+  });
+  const centres = o.groups.flatMap((g, i) => (g.centre != null && Number.isFinite(g.centre) ? [{ row: i, x: g.centre, group: g.name }] : []));
+  const bars = o.groups.flatMap((g, i) => (g.interval && g.interval.every(Number.isFinite) ? [{ row: i, lo: g.interval[0], hi: g.interval[1], group: g.name }] : []));
+  const names = o.groups.map((g) => g.name);
+  const y = {
+    field: 'row',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [-0.6, n - 0.4], reverse: true, nice: false, zero: false },
+    axis: { values: names.map((_, i) => i), labelExpr: `${JSON.stringify(names)}[datum.value]`, grid: false, labelLimit: 360 },
+  };
+  const x = { field: 'x', type: 'quantitative' as const, title: o.xLabel, scale: { zero: false }, axis: { grid: true, tickCount: 8 } };
+  const color = { field: 'group', type: 'nominal' as const, sort: names, scale: { domain: names }, legend: null };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: o.title, fontSize: 15, anchor: 'start', ...(o.subtitle ? { subtitle: o.subtitle, subtitleFontSize: 12, subtitleColor: '#444' } : {}) },
+    width: o.width ?? 560,
+    height: Math.max(90, 48 * n),
+    background: 'white',
+    padding: { left: 28, right: 12, top: 12, bottom: 12 }, // long row labels: vega's width estimate runs short
+    layer: [
+      { data: { values: bars }, mark: { type: 'rule', strokeWidth: 2.5, opacity: 0.45 }, encoding: { y, x: { ...x, field: 'lo' }, x2: { field: 'hi' }, color } },
+      { data: { values: centres }, mark: { type: 'tick', orient: 'vertical', thickness: 3, size: 34 }, encoding: { y, x, color } },
+      { data: { values: dots }, mark: { type: 'point', filled: true, size: 55, opacity: 0.85, stroke: 'white', strokeWidth: 0.8 }, encoding: { y, x, color } },
+    ],
+    config: CHART_CONFIG,
+  } as vl.TopLevelSpec;
+  const view = chartView(spec);
+  try {
+    return { svg: renderSvg(view), spec };
+  } finally {
+    view.finalize();
+  }
 }

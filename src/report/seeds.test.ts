@@ -11,7 +11,7 @@ import type { EpochMetrics } from '../training/loop.ts';
 import type { MethodName } from '../training/types.ts';
 import { seedStatistics, seedTable, writeSeedReport } from './seeds.ts';
 
-const tmp = process.env.KEEP_REPORT ? () => { fs.rmSync(process.env.KEEP_REPORT!, { recursive: true, force: true }); fs.mkdirSync(process.env.KEEP_REPORT!, { recursive: true }); return process.env.KEEP_REPORT!; } : tempDirs('tcl-seeds-');
+const tmp = tempDirs('tcl-seeds-');
 
 /** A PNG is valid when its chunks' CRCs match and its IDAT inflates to height × (1 + width × bytes per pixel) bytes. */
 function checkPng(file: string): { width: number; height: number } {
@@ -80,16 +80,23 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP �
   it('writes report.md, results.json and valid PNG + SVG plots', async () => {
     const files = await writeSeedReport(out, records, { kind: 'compare', command: 'tfjs-tcl compare --seeds 0,1', backend: 'wasm', startedAt: new Date('2026-01-01T00:00:00Z'), seconds: 12 });
     const names = files.map((f) => path.relative(out, f)).sort();
-    expect(names).toEqual(['learning-curves.png', 'learning-curves.svg', 'report.md', 'results.json', 'time-to-accuracy.png', 'time-to-accuracy.svg']);
+    expect(names).toEqual(['final-error.png', 'final-error.svg', 'learning-curves.png', 'learning-curves.svg', 'report.md', 'results.json', 'time-to-accuracy.png', 'time-to-accuracy.svg']);
     for (const f of files.filter((x) => x.endsWith('.png'))) {
       const { width, height } = checkPng(f);
       expect(width).toBeGreaterThan(800);
-      expect(height).toBeGreaterThan(500);
+      expect(height).toBeGreaterThan(f.endsWith('final-error.png') ? 200 : 500);
     }
     const svg = fs.readFileSync(path.join(out, 'learning-curves.svg'), 'utf8');
     expect(svg).toContain('band: mean ± 1 sample sd');
     expect(svg).toContain('TCL (n = 2)');
     expect(svg).toContain('EP (n = 2, 1 failed)');
+    const dots = fs.readFileSync(path.join(out, 'final-error.svg'), 'utf8');
+    expect(dots).toContain('95 % t-interval of the mean');
+    // One dot per finished seed (4), one mean tick and one interval bar per group (2 each).
+    const marks = (cls: string) => (dots.match(new RegExp(`<g class="${cls}[^"]*"[^>]*>(.*?)</g>`, 's'))?.[1].match(/<(path|line)/g) ?? []).length;
+    expect(marks('mark-symbol role-mark')).toBe(4);
+    expect(marks('mark-rect role-mark')).toBe(2);
+    expect(marks('mark-rule role-mark')).toBe(2);
     // No temp files left behind by the atomic writes.
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
@@ -135,9 +142,12 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP �
     const pctOf = (v: number) => (100 * v).toFixed(2);
     const meanTcl = (final('TCL', 0) + final('TCL', 1)) / 2;
     const sdTcl = Math.abs(final('TCL', 0) - final('TCL', 1)) / Math.SQRT2;
-    expect(md).toContain(`| TCL | ${pctOf(meanTcl)} ± ${pctOf(sdTcl)} % |`);
+    expect(md).toContain(`| TCL | ${pctOf(meanTcl)} ± ${pctOf(sdTcl)}% |`);
     expect(md).toContain('| 2 / 1 |'); // EP: 2 done, 1 failed
-    expect(md).toMatch(/- TCL − EP: [+−±][0-9.]+ ± [0-9.]+ points .*n = 2 seeds \(0, 1\).*not paired: seed 2 \(no TCL run, EP failed\)/);
+    const sdPair = Math.abs(d0 - d1) / Math.SQRT2;
+    const sgn = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(100 * v).toFixed(2)}`;
+    expect(md).toContain(`| TCL − EP | ${sgn((d0 + d1) / 2)} ± ${pctOf(sdPair)} | `);
+    expect(md).toMatch(/\| TCL − EP \|.*\| 2 \| 0, 1 \| (yes: not told apart from seed noise|no) \| seed 2 \(no TCL run, EP failed\) \|/);
     expect(md).toContain('best epoch (not the headline)');
     expect(md).toMatch(/EP seed 2 \(method-ep_seed-2\) failed: .*nonsense/);
     expect(md).toContain('![test error per epoch](learning-curves.png)');
@@ -146,9 +156,10 @@ describe('writeSeedReport on real runs (200 MNIST images, 2 epochs, TCL and EP �
   it('the terminal table has the same rows, the paired line and the failed run', () => {
     const text = seedTable(records, { kind: 'compare' });
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^method\s+test error, final epoch \(mean ± sd\)/);
-    expect(lines.find((l) => l.startsWith('TCL '))).toMatch(/± [0-9.]+ %/);
-    expect(text).toMatch(/TCL − EP: .*n = 2 seeds/);
+    expect(lines[0]).toMatch(/^method\s+final test error\s+min–max\s+95 % CI\s+done\/failed\s+epochs\s+s\/epoch\s+best epoch\*$/);
+    expect(lines[3]).toMatch(/^final test error: after the last epoch, mean ± sample sd .*best epoch: not the headline/);
+    expect(lines.find((l) => l.startsWith('TCL '))).toMatch(/± [0-9.]+%/);
+    expect(text).toMatch(/TCL − EP: [+−±][0-9.]+ ± [0-9.]+ points, 95 % CI .* n = 2 \(seeds 0, 1\): (contains|excludes) 0; not paired: seed 2/);
     expect(text).toMatch(/EP seed 2 .* failed: /);
   });
 });
@@ -190,13 +201,57 @@ describe('which pairs are compared', () => {
     expect(s.groups[0]!.curve.map((c) => c.mean)).toEqual([0.5, expect.closeTo(0.101, 12)]);
   });
 
+  it('the paired line says whether the 95 % interval contains 0 (the issue’s TCL − EP does, a clear gap does not)', () => {
+    const tcl = [0.056, 0.0485, 0.0435, 0.044];
+    const ep = [0.046, 0.048, 0.041, 0.043];
+    const recs = [...tcl.map((e, s) => record('TCL', { method: 'tcl' }, s, [e])), ...ep.map((e, s) => record('EP', { method: 'ep' }, s, [e]))];
+    const lines = seedTable(recs, { kind: 'compare' }).split('\n');
+    // 0.35 ± 0.44 points, half-width 0.70 (hand computation in stats.test.ts)
+    expect(lines.find((l) => l.includes('TCL − EP'))).toBe('  TCL − EP: +0.35 ± 0.44 points, 95 % CI −0.35 to +1.05, n = 4 (seeds 0, 1, 2, 3): contains 0');
+    const bp = [0.1, 0.11, 0.105, 0.1];
+    const withBp = [...recs, ...bp.map((e, s) => record('BP', { method: 'bp' }, s, [e]))];
+    // differences −4.40, −6.15, −6.15, −5.60: mean −5.575, sd √(2.0425 / 3) = 0.825, half-width 3.182 · 0.825 / 2 = 1.31
+    expect(seedTable(withBp, { kind: 'compare' })).toMatch(/TCL − BP: −5\.5[78] ± 0\.83 points, 95 % CI −6\.8[89] to −4\.2[67], .*: excludes 0/);
+  });
+
   it('best epoch and final epoch differ when the error rises at the end', () => {
     const s = seedStatistics([record('TCL', { method: 'tcl' }, 0, [0.2, 0.1, 0.15])], { kind: 'compare' });
     expect(s.groups[0]!.finalTestError.mean).toBe(0.15);
     expect(s.groups[0]!.bestTestError.mean).toBe(0.1);
     expect(s.groups[0]!.perSeed[0]!.bestEpoch).toBe(2);
     expect(s.groups[0]!.finalTestError.sd).toBeNull(); // one seed
-    expect(seedTable(s)).toContain('15.00 % (one seed)');
+    expect(seedTable(s)).toContain('15.00% (one seed)');
+  });
+
+  it('an interrupted run is listed with how far it got, not averaged with finished ones', () => {
+    const stopped = record('EP', { method: 'ep' }, 1, [0.3]);
+    stopped.summary = { ...stopped.summary!, interrupted: true };
+    const s = seedStatistics([record('EP', { method: 'ep' }, 0, [0.3, 0.2]), stopped], { kind: 'compare' });
+    expect(s.groups[0]!.done).toEqual([0]);
+    expect(s.groups[0]!.failed).toEqual([{ seed: 1, id: 'EP-1', error: 'interrupted after 1 epoch(s)' }]);
+    expect(s.groups[0]!.finalTestError.mean).toBe(0.2);
+  });
+
+  it('a run whose last epoch has no finite test error is listed as not finished, not reported at an earlier epoch', () => {
+    const s = seedStatistics([record('TCL', {}, 0, [0.3, 0.2]), record('TCL', {}, 1, [0.3, NaN])], { kind: 'compare' });
+    expect(s.groups[0]!.done).toEqual([0]);
+    expect(s.groups[0]!.failed[0]!.error).toBe('test error of the last epoch (2) is NaN');
+    expect(s.groups[0]!.finalTestError.mean).toBe(0.2);
+  });
+
+  it('every run failed: the report still says what happened, with valid plots and no statistics', async () => {
+    const out = tmp();
+    const failed = (g: string, seed: number): RunRecord => ({ id: `${g}-${seed}`, config: { method: g.toLowerCase(), seed }, group: g, seed, status: 'failed', error: `${g} seed ${seed}: weights became NaN`, dir: path.join(out, `${g}-${seed}`) });
+    const recs = [failed('TCL', 0), failed('TCL', 1), failed('EP', 0), failed('EP', 1)];
+    const files = await writeSeedReport(out, recs, { kind: 'compare', command: 'x', backend: 'wasm', startedAt: new Date(), seconds: 1 });
+    for (const f of files.filter((x) => x.endsWith('.png'))) checkPng(f);
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(md).toContain('No run finished.');
+    expect(md).toContain('| TCL | — | — | — | 0 / 2 |');
+    expect(md).toContain('- EP seed 1 (EP-1) failed: EP seed 1: weights became NaN');
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.runs.map((r: { error: string }) => r.error)).toEqual(recs.map((r) => r.error));
+    expect(results.paired[0]).toMatchObject({ label: 'TCL − EP', n: 0, mean: null });
   });
 
   it('a seed twice in one group is an error naming both runs', () => {

@@ -25,7 +25,7 @@ import { TclError } from '../errors.ts';
 import type { RunConfig, RunRecord } from '../sweep/types.ts';
 import type { EpochMetrics } from '../training/loop.ts';
 import { markdownTable, textTable } from './format.ts';
-import { bandChart, writeChart } from './plot.ts';
+import { bandChart, dotChart, writeChart } from './plot.ts';
 import { machine, versions } from './provenance.ts';
 import { pairedDifference, summarize, type PairedDifference, type SampleStats } from './stats.ts';
 
@@ -102,7 +102,8 @@ export interface SeedStatistics {
 }
 
 const finiteMetrics = (r: RunRecord): EpochMetrics[] => (r.summary?.metrics ?? []).filter((m) => Number.isFinite(m.testError));
-const isDone = (r: RunRecord): boolean => r.status === 'done' && finiteMetrics(r).length > 0;
+/** Finished all its epochs: a run stopped early (interrupted) has a shorter curve and no final-epoch error. */
+const isDone = (r: RunRecord): boolean => r.status === 'done' && !r.summary?.interrupted && Number.isFinite(r.summary?.metrics.at(-1)?.testError);
 
 function withoutSeed(c: RunConfig): RunConfig {
   const { seed: _seed, ...rest } = c;
@@ -167,7 +168,18 @@ function groupStats(group: string, runs: RunRecord[]): GroupStats {
   const done = sorted.filter(isDone);
   const failed = sorted
     .filter((r) => !isDone(r))
-    .map((r) => ({ seed: r.seed, id: r.id, error: r.status === 'failed' ? r.error ?? 'failed (no error message)' : 'finished without an evaluated epoch' }));
+    .map((r) => ({
+      seed: r.seed,
+      id: r.id,
+      error:
+        r.status === 'failed'
+          ? r.error ?? 'failed (no error message)'
+          : r.summary?.interrupted
+            ? `interrupted after ${finiteMetrics(r).length} epoch(s)`
+            : r.summary?.metrics.length
+              ? `test error of the last epoch (${r.summary.metrics.at(-1)!.epoch}) is ${r.summary.metrics.at(-1)!.testError}`
+              : 'finished without an evaluated epoch',
+    }));
   const perSeed = done.map((r) => {
     const ms = finiteMetrics(r);
     const best = ms.reduce((b, m) => (m.testError < b.testError ? m : b));
@@ -185,8 +197,9 @@ function groupStats(group: string, runs: RunRecord[]): GroupStats {
   const byEpoch = new Map<number, { errors: number[]; seconds: number[] }>();
   for (const r of done) {
     let t = 0;
-    for (const m of finiteMetrics(r)) {
+    for (const m of r.summary!.metrics) {
       t += m.seconds;
+      if (!Number.isFinite(m.testError)) continue;
       const e = byEpoch.get(m.epoch) ?? { errors: [], seconds: [] };
       e.errors.push(m.testError);
       e.seconds.push(t);
@@ -241,20 +254,25 @@ function oneFactorPairs(groups: GroupStats[], varyingKeys: string[], grid?: Reco
 const p2 = (v: number) => (100 * v).toFixed(2).replace(/^-/, '−');
 const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(100 * v).toFixed(2)}`;
 
-/** 'mean ± sd %' of error rates, or '5.60 % (one seed)', or '—' for none. */
+/** 'mean ± sd%' of error rates, or '5.60% (one seed)', or '—' for none. */
 export function meanSd(s: SampleStats): string {
   if (s.mean == null) return '—';
-  if (s.sd == null) return `${p2(s.mean)} % (one seed)`;
-  return `${p2(s.mean)} ± ${p2(s.sd)} %`;
+  if (s.sd == null) return `${p2(s.mean)}% (one seed)`;
+  return `${p2(s.mean)} ± ${p2(s.sd)}%`;
 }
 
-const range = (s: SampleStats) => (s.min == null ? '—' : s.n === 1 ? `${p2(s.min)} %` : `${p2(s.min)}–${p2(s.max!)} %`);
-const ci = (s: SampleStats) => (s.ci95 ? `${p2(s.ci95.low)} to ${p2(s.ci95.high)} %` : '—');
+const range = (s: SampleStats) => (s.min == null ? '—' : s.n === 1 ? `${p2(s.min)}%` : `${p2(s.min)}–${p2(s.max!)}%`);
+const ci = (s: SampleStats) => (s.ci95 ? `${p2(s.ci95.low)} to ${p2(s.ci95.high)}%` : '—');
 const secs = (v: number | null) => (v == null ? '—' : v.toFixed(v < 10 ? 2 : 1));
 
-/** The per-group table (header first): the report's and the terminal's. */
-export function seedRows(s: SeedStatistics): string[][] {
-  const head = [s.kind === 'compare' ? 'method' : 'configuration', 'test error, final epoch (mean ± sd)', 'min–max', '95 % CI of the mean', 'seeds done / failed', 'epochs', 's / epoch', 'best epoch (not the headline)'];
+/**
+ * The per-group table (header first). `compact` gives the terminal's shorter headers (the
+ * meaning goes in a line under the table: see seedTable).
+ */
+export function seedRows(s: SeedStatistics, compact = false): string[][] {
+  const head = compact
+    ? [s.kind === 'compare' ? 'method' : 'configuration', 'final test error', 'min–max', '95 % CI', 'done/failed', 'epochs', 's/epoch', 'best epoch*']
+    : [s.kind === 'compare' ? 'method' : 'configuration', 'test error, final epoch (mean ± sd)', 'min–max', '95 % CI of the mean', 'seeds done / failed', 'epochs', 's / epoch', 'best epoch (not the headline)'];
   const rows = s.groups.map((g) => [
     g.group,
     meanSd(g.finalTestError),
@@ -268,14 +286,22 @@ export function seedRows(s: SeedStatistics): string[][] {
   return [head, ...rows];
 }
 
-/** One line per paired comparison, e.g. 'TCL − EP: +0.35 ± 0.44 points (95 % CI −0.35 to +1.05), n = 4 seeds (0, 1, 2, 3)'. */
-export function pairedLine(p: PairedComparison): string {
+/**
+ * One line per paired comparison, e.g. 'TCL − EP: +0.35 ± 0.44 points (mean ± sd of the per-seed
+ * differences; 95 % CI −0.35 to +1.05), n = 4 seeds (0, 1, 2, 3); the interval contains 0: …'.
+ * `compact`: 'TCL − EP: +0.35 ± 0.44 points, 95 % CI −0.35 to +1.05, n = 4 (seeds 0, 1, 2, 3): contains 0'.
+ */
+export function pairedLine(p: PairedComparison, compact = false): string {
   const where = p.context ? ` [${p.context}]` : '';
   const missing = p.unpaired.length ? `; not paired: ${p.unpaired.map((u) => `seed ${u.seed} (${u.reason})`).join(', ')}` : '';
   if (p.mean == null) return `${p.label}${where}: no shared seed${missing}`;
   const seeds = `n = ${p.n} seed${p.n === 1 ? '' : 's'} (${p.seeds.join(', ')})`;
   if (p.ci95 == null) return `${p.label}${where}: ${signed(p.mean)} points, one seed: no interval; ${seeds}${missing}`;
-  const verdict = p.ci95.low > 0 || p.ci95.high < 0 ? 'the interval excludes 0' : 'the interval contains 0: not told apart from seed noise';
+  const excludes = p.ci95.low > 0 || p.ci95.high < 0;
+  if (compact) {
+    return `${p.label}${where}: ${signed(p.mean)} ± ${p2(p.sd!)} points, 95 % CI ${signed(p.ci95.low)} to ${signed(p.ci95.high)}, n = ${p.n} (seeds ${p.seeds.join(', ')}): ${excludes ? 'excludes 0' : 'contains 0'}${missing}`;
+  }
+  const verdict = excludes ? 'the interval excludes 0' : 'the interval contains 0: not told apart from seed noise';
   return `${p.label}${where}: ${signed(p.mean)} ± ${p2(p.sd!)} points (mean ± sd of the per-seed differences; 95 % CI ${signed(p.ci95.low)} to ${signed(p.ci95.high)}), ${seeds}; ${verdict}${missing}`;
 }
 
@@ -290,8 +316,10 @@ export function failedLines(s: SeedStatistics): string[] {
  */
 export function seedTable(x: SeedStatistics | readonly RunRecord[], options: SeedStatisticsOptions = { kind: 'compare' }): string {
   const s = Array.isArray(x) ? seedStatistics(x as readonly RunRecord[], options) : (x as SeedStatistics);
-  const lines = [textTable(seedRows(s))];
-  if (s.paired.length) lines.push('', 'paired differences of the final-epoch test error (a − b on the same seeds):', ...s.paired.map((p) => `  ${pairedLine(p)}`));
+  const lines = [textTable(seedRows(s, true)), 'final test error: after the last epoch, mean ± sample sd over the seeds; 95 % CI: t-interval of the mean; *best epoch: not the headline'];
+  if (s.paired.length) {
+    lines.push('', 'paired differences of the final test error (a − b on the same seeds; mean ± sd of the differences):', ...s.paired.map((p) => `  ${pairedLine(p, true)}`));
+  }
   const failed = failedLines(s);
   if (failed.length) lines.push('', ...failed);
   return lines.join('\n');
@@ -309,10 +337,24 @@ export interface SeedReportMeta extends SeedStatisticsOptions {
   /** Wall-clock seconds of the whole compare / sweep. */
   seconds: number;
   /** The sweep's spec, copied into results.json (its `name` titles the report; its `grid` orders the values). */
-  spec?: { name?: string; grid?: Record<string, ReadonlyArray<unknown>> } & Record<string, unknown>;
+  spec?: Record<string, unknown>;
 }
 
 const BAND = 'mean ± 1 sample sd';
+
+/** The settings every group has in common (dataset, split, epochs, …), as one line; none when there is one group. */
+function sharedLine(s: SeedStatistics): string[] {
+  if (s.groups.length < 2) return s.groups.length === 1 ? [`Settings: ${configText(s.groups[0]!.config) || 'the defaults'}.`] : [];
+  const first = s.groups[0]!.config;
+  const common = Object.fromEntries(Object.entries(first).filter(([k, v]) => !s.varyingKeys.includes(k) && s.groups.every((g) => show(g.config[k]) === show(v))));
+  const text = configText(common);
+  return text ? [`Settings shared by every run: ${text}.`] : [];
+}
+
+const configText = (c: RunConfig): string =>
+  Object.entries(c)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 
 /** 'Seeds 0, 1, 2 for every method (3 runs each).' or, when they differ, the seeds of each group. */
 function seedsLine(s: SeedStatistics, kind: 'compare' | 'sweep'): string {
@@ -342,10 +384,12 @@ function dataLine(records: readonly RunRecord[]): string {
  * the group statistics and the paired comparisons; error rates are fractions.
  */
 export async function writeSeedReport(out: string, records: readonly RunRecord[], meta: SeedReportMeta): Promise<string[]> {
-  const grid = meta.grid ?? meta.spec?.grid;
+  const specGrid = meta.spec?.grid;
+  const grid = meta.grid ?? (specGrid && typeof specGrid === 'object' ? (specGrid as Record<string, ReadonlyArray<unknown>>) : undefined);
+  const specName = typeof meta.spec?.name === 'string' ? meta.spec.name : undefined;
   const s = seedStatistics(records, { ...meta, grid });
   const datasets = [...new Set(records.map((r) => r.summary?.dataset).filter(Boolean))];
-  const title = meta.title ?? (meta.kind === 'compare' ? `${s.groups.map((g) => g.group).join(' vs ')}${datasets.length ? ` — ${datasets.join(', ')}` : ''}` : `Sweep ${meta.spec?.name ?? path.basename(path.resolve(out))}`);
+  const title = meta.title ?? (meta.kind === 'compare' ? `${s.groups.map((g) => g.group).join(' vs ')}${datasets.length ? ` — ${datasets.join(', ')}` : ''}` : `Sweep ${specName ?? path.basename(path.resolve(out))}`);
   const nLabel = (g: GroupStats) => `${g.group} (n = ${g.done.length}${g.failed.length ? `, ${g.failed.length} failed` : ''})`;
   const byGroup = new Map<string, RunRecord[]>();
   for (const r of records) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r]);
@@ -367,22 +411,34 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
   });
   const tta = bandChart({
     title: 'Time to accuracy',
-    subtitle: `thick line: mean error at the mean time of each epoch; band: ${BAND}; thin lines: each seed`,
+    subtitle: 'thick line: mean error at the mean time of each epoch; thin lines: each seed',
     xLabel: 'training time (s, cumulative, evaluation excluded)',
     yLabel: 'test error (%)',
     logX: true,
     series: s.groups.map((g) => ({
       name: nLabel(g),
       centre: g.curve.map((c) => [c.seconds, 100 * c.mean]),
-      band: g.curve.filter((c) => c.sd != null).map((c) => [c.seconds, 100 * (c.mean - c.sd!), 100 * (c.mean + c.sd!)]),
+      // No band: the seeds reach an epoch at different times, so a vertical band would mislead.
+      band: [],
       members: (byGroup.get(g.group) ?? []).filter(isDone).map((r) => {
         let t = 0;
         return { name: `seed ${r.seed}`, points: finiteMetrics(r).map((m) => [(t += m.seconds), 100 * m.testError] as [number, number]) };
       }),
     })),
   });
+  const finalDots = dotChart({
+    title: 'Final-epoch test error per seed',
+    subtitle: 'dot: one seed; tick: mean; bar: 95 % t-interval of the mean (none for one seed)',
+    xLabel: 'test error after the last epoch (%)',
+    groups: s.groups.map((g) => ({
+      name: nLabel(g),
+      values: g.perSeed.map((p) => ({ member: `seed ${p.seed}`, x: 100 * p.finalTestError })),
+      centre: g.finalTestError.mean == null ? null : 100 * g.finalTestError.mean,
+      interval: g.finalTestError.ci95 ? [100 * g.finalTestError.ci95.low, 100 * g.finalTestError.ci95.high] : null,
+    })),
+  });
   const files: string[] = [];
-  for (const [name, chart] of [['learning-curves', curves], ['time-to-accuracy', tta]] as const) {
+  for (const [name, chart] of [['learning-curves', curves], ['final-error', finalDots], ['time-to-accuracy', tta]] as const) {
     const w = await writeChart(path.join(out, name), chart);
     files.push(w.svg, w.png);
   }
@@ -425,8 +481,10 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
     `# ${title}`,
     '',
     dataLine(records) ? `${dataLine(records)}.` : 'No run finished.',
+    '',
     seedsLine(s, meta.kind),
     '',
+    ...sharedLine(s).flatMap((l) => [l, '']),
     `Headline: the test error after the last epoch, mean ± sample sd over the seeds (min–max and the 95 % t-interval of the mean beside it). ` +
       'The best epoch is shown for reference only: picking it on the test set flatters.',
     '',
@@ -439,7 +497,19 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
           `Final-epoch test error, a − b on the seeds both have (${s.pairRule}); positive means a has the higher error. ` +
             'Mean ± sd of the per-seed differences, the 95 % t-interval of the mean difference, and n.',
           '',
-          ...s.paired.map((p) => `- ${pairedLine(p)}`),
+          markdownTable([
+            ['a − b', ...(s.kind === 'sweep' ? ['other keys'] : []), 'mean ± sd (points)', '95 % CI (points)', 'n', 'seeds', '95 % CI contains 0', 'not paired'],
+            ...s.paired.map((p) => [
+              p.label,
+              ...(s.kind === 'sweep' ? [p.context || '—'] : []),
+              p.mean == null ? '—' : p.sd == null ? `${signed(p.mean)} (one seed)` : `${signed(p.mean)} ± ${p2(p.sd)}`,
+              p.ci95 ? `${signed(p.ci95.low)} to ${signed(p.ci95.high)}` : '—',
+              String(p.n),
+              p.seeds.join(', ') || '—',
+              p.ci95 ? (p.ci95.low > 0 || p.ci95.high < 0 ? 'no' : 'yes: not told apart from seed noise') : '—',
+              p.unpaired.map((u) => `seed ${u.seed} (${u.reason})`).join(', ') || '—',
+            ]),
+          ]),
           '',
         ]
       : []),
@@ -448,7 +518,23 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
     '',
     `Test error per epoch: ${subtitle}.`,
     '',
+    '![final-epoch test error per seed](final-error.png)',
+    '',
     '![time to accuracy](time-to-accuracy.png)',
+    '',
+    '## Per epoch',
+    '',
+    `Test error over the seeds that reached the epoch; training time cumulative, evaluation excluded.`,
+    '',
+    markdownTable([
+      [meta.kind === 'compare' ? 'method' : 'configuration', 'epoch', 'n', 'test error (mean ± sd)', 'min–max', 'training s (mean)'],
+      ...s.groups.flatMap((g) =>
+        g.curve.map((c) => {
+          const st = { n: c.n, mean: c.mean, sd: c.sd, min: c.min, max: c.max, ci95: null };
+          return [g.group, String(c.epoch), String(c.n), meanSd(st), range(st), secs(c.seconds)];
+        }),
+      ),
+    ]),
     '',
     '## Every seed',
     '',
@@ -465,8 +551,8 @@ export async function writeSeedReport(out: string, records: readonly RunRecord[]
               g.group,
               String(r.seed),
               p ? (p.interrupted ? 'interrupted' : 'done') : f ? 'failed (see above)' : '—',
-              p ? `${p2(p.finalTestError)} %` : '—',
-              p ? `${p2(p.bestTestError)} % (${p.bestEpoch})` : '—',
+              p ? `${p2(p.finalTestError)}%` : '—',
+              p ? `${p2(p.bestTestError)}% (${p.bestEpoch})` : '—',
               p ? String(p.epochs) : '—',
               p ? secs(p.secondsPerEpoch) : '—',
               path.relative(out, r.dir) || '.',

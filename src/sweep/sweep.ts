@@ -125,7 +125,10 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
       if (r) records.set(j.id, r);
     }
     options.onPlan?.(jobs, [...records.values()]);
-    const todo = jobs.filter((j) => !records.has(j.id));
+    // Seed-major order (every configuration's first seed, then every second one, …): the ETA
+    // learns each group's cost early, and an interrupted sweep holds whole seeds of every group.
+    const seedRank = new Map([...new Set(jobs.map((j) => j.seed))].map((s, i) => [s, i]));
+    const todo = jobs.filter((j) => !records.has(j.id)).sort((a, b) => seedRank.get(a.seed)! - seedRank.get(b.seed)!);
     if (todo.length) {
       // No more children than runs: the kernel threads per run are the cores over the children.
       const workers = Math.min(options.workers ?? os.availableParallelism(), todo.length);

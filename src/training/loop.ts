@@ -119,6 +119,7 @@ export class TrainingLoop {
       const perm = s.perm as number[];
       const timer: PhaseTimer = {};
       const t0 = performance.now();
+      let lastYield = t0;
       for (; s.batchIndex < batches; ) {
         const bi = s.batchIndex;
         const idx = perm.slice(bi * B, bi * B + B);
@@ -157,6 +158,12 @@ export class TrainingLoop {
           s.secondsSoFar += (performance.now() - t0) / 1000;
           this.snapshotRngs();
           return false;
+        }
+        // An epoch is one synchronous stretch otherwise: give the event loop a turn every 100 ms so
+        // that Ctrl-C, a sweep child's IPC (progress, stop) and a queue worker's lock renewal run.
+        if (performance.now() - lastYield > 100) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
         }
       }
       const seconds = s.secondsSoFar + (performance.now() - t0) / 1000;
