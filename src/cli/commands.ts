@@ -8,7 +8,8 @@ import { register as compare } from './compare.ts';
 import { register as exportCmd } from './export.ts';
 import { register as bench } from './bench.ts';
 import { register as sweep } from './sweep.ts';
+import { register as worker } from './worker.ts';
 
 export function registerCommands(program: Command): void {
-  for (const r of [train, evaluate, compare, synapse, exportCmd, bench, datasets, sweep]) r(program);
+  for (const r of [train, evaluate, compare, synapse, exportCmd, bench, datasets, sweep, worker]) r(program);
 }

@@ -114,13 +114,17 @@ export function register(program: Command): void {
     .argument('<spec>', 'sweep spec JSON: {"name", "base": {...}, "grid": {"key": [values]}} (docs/sweep.md)')
     .option('--out <dir>', 'sweep directory: spec.json, runs/<id>/ and the report (default runs/<spec name>)')
     .option('--workers <n>', `child processes, one run each at a time (default: the number of cores, ${os.availableParallelism()})`, intArg('--workers', 1))
-    .option('--force', 'start over when DIR holds a sweep (of this spec or another): its runs are deleted', false);
+    .option('--force', 'start over when DIR holds a sweep (of this spec or another): its runs are deleted', false)
+    .option('--queue <url>', 'train the runs on `tfjs-tcl worker` processes, on any machines, through Redis at redis://HOST:PORT[/DB] instead of local child processes (docs/cluster.md)');
   addGlobalOptions(cmd).action(async (specFile: string, opts) => {
     const spec = await readSpec(specFile);
     const backend = await backendFrom(opts);
     const out = opts.out ?? path.join('runs', spec.name);
     const workers = opts.workers ?? os.availableParallelism();
-    info(`sweep '${spec.name}' into ${out}, ${workers} worker process(es), backend ${backend}`);
+    // --queue: BullMQ loads only then; an unreachable Redis is one line before anything runs.
+    const executor = opts.queue ? new (await import('../sweep/queue.ts')).QueueExecutor({ url: opts.queue, sweep: spec.name, fresh: opts.force, log: info }) : undefined;
+    await executor?.connect();
+    info(`sweep '${spec.name}' into ${out}, ${executor ? `runs on the queue at ${executor.where} (start \`tfjs-tcl worker --queue ${executor.where}\` anywhere)` : `${workers} worker process(es)`}, backend ${backend}`);
     const interrupt = interruptible('stopping the runs with resumable checkpoints');
     const progress = sweepProgress(`sweep ${spec.name}`, workers);
     let res: SweepResult;
@@ -130,6 +134,7 @@ export function register(program: Command): void {
         workers,
         backend: opts.backend,
         force: opts.force,
+        executor,
         command: ['tfjs-tcl', ...process.argv.slice(2)].join(' '),
         onPlan: progress.onPlan,
         hooks: { ...progress.hooks, shouldStop: interrupt.stopRequested },
@@ -137,6 +142,7 @@ export function register(program: Command): void {
     } finally {
       progress.stop();
       interrupt.dispose();
+      await executor?.close();
     }
     if (res.interrupted) {
       info(`interrupted: ${res.counts.done} of ${res.counts.runs} runs finished; the same command continues the others from their checkpoints`);
