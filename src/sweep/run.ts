@@ -96,6 +96,7 @@ export async function trainRun(job: RunJob, hooks: RunHooks = {}): Promise<RunRe
     const epochs = cfg.epochs ?? 1;
     const common = {
       epochs,
+      checkpointEvery: cfg.checkpointEvery,
       data: await dataFor(cfg),
       onBatch: (p: { epoch: number; batch: number; batches: number; runningError: number }) => hooks.onProgress?.({ id: job.id, epochs, ...p }),
       shouldStop: hooks.shouldStop,

@@ -82,6 +82,7 @@ const KEYS: Record<string, Check> = {
   epochs: int(1),
   batchSize: int(1),
   seed: int(0),
+  checkpointEvery: int(1),
   protocol: choice(['sawtooth', 'reversed', 'triangle']),
   tclUpdate: choice(['fast', 'faithful']),
   deadZone: (v, where) => {
@@ -105,14 +106,19 @@ const KEYS: Record<string, Check> = {
   },
 };
 
+/** Most runs one spec may expand to. */
+export const MAX_RUNS = 100_000;
+
 /** Keys a spec may use, in the order the docs list them. */
 export const SPEC_KEYS: readonly string[] = Object.keys(KEYS);
 
 const camel = (k: string) => k.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
+const isKey = (k: string) => Object.hasOwn(KEYS, k);
+
 function checkKey(key: string, where: string): void {
-  if (key in KEYS) return;
-  const hint = camel(key) in KEYS ? ` (did you mean '${camel(key)}'?)` : key === 'out' || key === 'resume' ? ' (the sweep sets each run’s directory itself)' : '';
+  if (isKey(key)) return;
+  const hint = isKey(camel(key)) ? ` (did you mean '${camel(key)}'?)` : key === 'out' || key === 'resume' ? ' (the sweep sets each run’s directory itself)' : '';
   throw new TclError(`${where}: unknown key '${key}'${hint} (known: ${SPEC_KEYS.join(', ')})`);
 }
 
@@ -186,6 +192,9 @@ export async function validateSpec(raw: unknown, opts: { where?: string; baseDir
     });
   }
   const spec: SweepSpec = runs ? { name, base, runs, grid } : { name, base, grid };
+  // Counted before expanding: a grid's product can be astronomically large.
+  const count = Object.values(grid).reduce((n, vs) => n * vs.length, runs?.length ?? 1);
+  if (count > MAX_RUNS) throw new TclError(`${file}: grid: ${count.toPrecision(3)} runs, more than ${MAX_RUNS} (split the study into several specs)`);
   const configs = expandConfigs(spec);
   const known = await datasetNames();
   for (const c of configs) {

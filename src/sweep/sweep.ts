@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { BackendName } from '../backend.ts';
 import { TclError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { acquireDirLock } from '../io/lock.ts';
 import { LocalExecutor } from './local.ts';
 import { finishedRun } from './run.ts';
 import { canonicalSpec, expandSpec, validateSpec, type SweepSpec } from './spec.ts';
@@ -21,7 +22,6 @@ import type { RunExecutor, RunHooks, RunJob, RunRecord } from './types.ts';
 
 export const SPEC_FILE = 'spec.json';
 export const RUNS_DIR = 'runs';
-const LOCK_FILE = '.sweep.lock';
 
 export interface SweepOptions {
   /** The sweep directory: spec.json, runs/<id>/, the report. */
@@ -59,32 +59,6 @@ export interface SweepResult {
   seconds: number;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** One sweep process per directory: a live holder is refused, a dead one's lock (a killed sweep) taken over. */
-function lock(out: string): () => void {
-  const f = path.join(out, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(f, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(f, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new TclError(`${f}: cannot lock the sweep directory (${(e as NodeJS.ErrnoException).code})`);
-      const pid = Number(fs.readFileSync(f, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) throw new TclError(`${out}: another sweep (process ${pid}) is running into this directory`);
-      fs.rmSync(f, { force: true });
-    }
-  }
-  throw new TclError(`${f}: cannot lock the sweep directory`);
-}
-
 /**
  * Checks DIR against the spec: a new or empty DIR gets spec.json; the same spec continues; another
  * spec is refused unless `force`, which removes the old runs and starts over.
@@ -113,7 +87,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
   const checked = await validateSpec(spec, { where: 'spec' });
   const out = path.resolve(options.out);
   fs.mkdirSync(out, { recursive: true });
-  const unlock = lock(out);
+  // One writer per sweep directory: a live holder is named, a stale lock (a killed sweep) taken over.
+  const dirLock = await acquireDirLock(out, 'sweep');
   const ownExecutor = !options.executor;
   let executor: RunExecutor | undefined;
   try {
@@ -149,7 +124,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
     return { name: checked.name, out, records: list, counts, interrupted, files, seconds: (Date.now() - started) / 1000 };
   } finally {
     if (ownExecutor) await executor?.close?.();
-    unlock();
+    await dirLock.release();
   }
 }
 
