@@ -308,7 +308,7 @@ function arenaFor(kern: Kernels, fb: FusedBatch): { arena: Arena; threads: numbe
 const ceil4 = (n: number) => (n + 3) & ~3;
 
 /** Growable (address, value) term lists. */
-class Terms {
+export class Terms {
   addr = new Int32Array(1024);
   val = new Float32Array(1024);
   n = 0;
@@ -339,7 +339,7 @@ function weightGroup(
   nIn: number,
   n1: number,
   population: (activeRows: number) => number,
-  terms: (i: number, l: number, push: (addr: number, val: number) => void) => void,
+  terms: (i: number, l: number, out: Terms) => void,
 ): GroupRun {
   const { arena, threads, pool } = ctx;
   const t = cycleTables(maps);
@@ -351,7 +351,7 @@ function weightGroup(
     const before = c.terms.n;
     const starts: number[] = [];
     for (let l = 0; l < t.S1; l++) {
-      terms(i, l, (a, v) => c.terms.push(a, v));
+      terms(i, l, c.terms);
       starts.push(c.terms.n);
     }
     if (c.terms.n > before) {
@@ -438,11 +438,15 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
   }
   const xs = kern.view(fb.x, B * n0).slice();
   const rowBytes = nP * 4;
-  const group = weightGroup(kern, ctx, maps, n0, n1, (active) => active, (i, l, push) => {
+  // xᵀ, so that a row's examples are contiguous.
+  const xT = new Float32Array(n0 * B);
+  for (let b = 0; b < B; b++) for (let i = 0; i < n0; i++) xT[i * B + b] = xs[b * n0 + i];
+  const group = weightGroup(kern, ctx, maps, n0, n1, (active) => active, (i, l, out) => {
     const base = gam + l * B * rowBytes;
+    const o = i * B;
     for (let b = 0; b < B; b++) {
-      const v = xs[b * n0 + i];
-      if (v !== 0) push(base + b * rowBytes, v / B);
+      const v = xT[o + b];
+      if (v !== 0) out.push(base + b * rowBytes, v / B);
     }
   });
   return unpad(deadZoneSums(group, spec), n0, n1, nP);
@@ -471,20 +475,26 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
       for (let i = 0; i < B * nP; i++) g[(l - 1) * B * nP + i] = a[i] - b0[i];
     }
   }
-  const pre = states.map(([a]) => kern.view(a, B * nIn).slice());
+  // Presynaptic states transposed ([nIn × B] per state), so that a row's examples are contiguous.
+  const pre = states.map(([a]) => {
+    const v = kern.view(a, B * nIn);
+    const t = new Float32Array(nIn * B);
+    for (let b = 0; b < B; b++) for (let i = 0; i < nIn; i++) t[i * B + b] = v[b * nIn + i];
+    return t;
+  });
   const rowBytes = nP * 4;
-  const group = weightGroup(kern, ctx, maps, nIn, n1, () => nIn, (i, l0, push) => {
+  const group = weightGroup(kern, ctx, maps, nIn, n1, () => nIn, (i, l0, out) => {
     const l = l0 + 1;
     const cl = post[l];
     const gl = gam + l0 * B * rowBytes;
     const al = pre[l];
     const ap = pre[l - 1];
+    const o = i * B;
     for (let b = 0; b < B; b++) {
-      const a1 = al[b * nIn + i];
-      const a0 = ap[b * nIn + i];
-      const alpha = Math.fround(a1 - a0);
-      if (alpha !== 0) push(cl + b * rowBytes, alpha / B);
-      if (a0 !== 0) push(gl + b * rowBytes, a0 / B);
+      const a0 = ap[o + b];
+      const alpha = Math.fround(al[o + b] - a0);
+      if (alpha !== 0) out.push(cl + b * rowBytes, alpha / B);
+      if (a0 !== 0) out.push(gl + b * rowBytes, a0 / B);
     }
   });
   return unpad(deadZoneSums(group, spec), nIn, n1, nP);
