@@ -14,7 +14,7 @@
  * at every state (pixels without ink) have u = 0 exactly and are not visited.
  *
  * Every weight group runs here (any width: the postsynaptic side is zero-padded to a multiple of
- * 4 lanes); the biases (n_k parameters each) stay in plain tfjs (tcl-synapses.ts).
+ * 16 lanes); the biases (n_k parameters each) stay in plain tfjs (tcl-synapses.ts).
  */
 import type { Kernels } from './engine.ts';
 import type { FusedBatch } from './fused-relax.ts';
@@ -305,7 +305,9 @@ function arenaFor(kern: Kernels, fb: FusedBatch): { arena: Arena; threads: numbe
   return { arena, threads: 1, pool: null };
 }
 
-const ceil4 = (n: number) => (n + 3) & ~3;
+/** The kernel computes 16 weights of a row at a time: the postsynaptic width is padded to a multiple of 16. */
+const LANES = 16;
+const ceil16 = (n: number) => (n + LANES - 1) & ~(LANES - 1);
 
 /** Growable (address, value) term lists. */
 export class Terms {
@@ -327,7 +329,7 @@ export class Terms {
 
 /**
  * A weight group on `tclSynapses`: rows 0 … nIn−1 of W (row stride nP, the postsynaptic width
- * rounded up to 4), each row's terms per level from `terms(i, l, push)`. Rows without terms have
+ * rounded up to 16), each row's terms per level from `terms(i, l, push)`. Rows without terms have
  * u = 0 and are not visited. With a worker pool the rows are dealt out round-robin, one share per
  * thread; every weight is computed by exactly one thread with the same arithmetic, so the result
  * does not depend on the number of threads.
@@ -343,7 +345,7 @@ function weightGroup(
 ): GroupRun {
   const { arena, threads, pool } = ctx;
   const t = cycleTables(maps);
-  const nP = ceil4(n1);
+  const nP = ceil16(n1);
   const parts = Array.from({ length: threads }, () => ({ rows: [] as number[], start: [0], terms: new Terms() }));
   let nR = 0;
   for (let i = 0; i < nIn; i++) {
@@ -367,7 +369,7 @@ function weightGroup(
     t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(splat4(t.blkA)), arena.from(t.blkLo, true), arena.from(t.blkHi, true),
   ];
   const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n))]);
-  const scratchE = parts.map(() => arena.alloc(8 * t.S1));
+  const scratchE = parts.map(() => arena.alloc(2 * LANES * t.S1));
   const counts = parts.map(() => arena.alloc(4));
   return {
     arena,
@@ -422,7 +424,7 @@ function unpad(r: DeadZoneResult, rows: number, n: number, nP: number): DeadZone
 export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[], maps: CycleMapsLike, spec: DeadZoneSpec): DeadZoneResult {
   const B = fb.B;
   const [n0, n1] = fb.sizes;
-  const nP = ceil4(n1);
+  const nP = ceil16(n1);
   const S1 = maps.nStates - 1;
   const ctx = arenaFor(kern, fb);
   // γ_l = H_l − H_{l−1}, [(S−1) × B × nP] in the arena.
@@ -462,7 +464,7 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   const B = fb.B;
   const nIn = fb.sizes[k];
   const n1 = fb.sizes[k + 1];
-  const nP = ceil4(n1);
+  const nP = ceil16(n1);
   const S1 = maps.nStates - 1;
   const ctx = arenaFor(kern, fb);
   const post = states.map(([, c]) => padded(kern, ctx.arena, c, B, n1, nP));
