@@ -131,7 +131,7 @@ export type DeadZoneSpec = number | { q: number; state: QuantileState };
  */
 export interface QuantileState {
   lastTheta?: number;
-  /** floor = factor · lastTheta; × 0.7 whenever a floor turns out to be above the quantile, × 1.05 (up to 0.9) when it recorded far more than needed. */
+  /** floor = factor · lastTheta; × 0.7 whenever a floor turns out to be above the quantile (the pass is then repeated at floor/3), × 1.05 (up to 0.9) when it recorded far more than needed. */
   factor: number;
   /** Records the last pass needed (sizes the next buffers). */
   lastRecords?: number;
@@ -211,8 +211,8 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
   // The floor is never 0: exact zeros (rows without terms, padding lanes) are then never recorded.
   const MIN_FLOOR = 1.4e-45;
   let floor = Math.max(MIN_FLOOR, state.lastTheta !== undefined ? state.factor * state.lastTheta : 0);
-  // Buffers for several times the records the selection needs (a floor at 0.7 θ records ~2–4×).
-  let cap = Math.max(1 << 20, 8 * (N - k), Math.ceil(1.5 * (state.lastRecords ?? 0)));
+  // Buffers for many times the records the selection needs (a floor at 0.5–0.7 θ records 2–15×; an overflow costs a pass).
+  let cap = Math.max(1 << 20, 24 * (N - k), Math.ceil(1.5 * (state.lastRecords ?? 0)));
   let computedTotal = 0;
   for (let pass = 1; ; pass++) {
     const recs = recordTables(a, g.threads, cap);
@@ -224,7 +224,7 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
     if (N - M > k && floor > MIN_FLOOR) {
       // The floor was above the quantile: lower it (next batches start lower too).
       state.factor *= 0.7;
-      floor = pass > 4 ? MIN_FLOOR : Math.max(MIN_FLOOR, floor / 8);
+      floor = pass > 4 ? MIN_FLOOR : Math.max(MIN_FLOOR, floor / 3);
       continue;
     }
     const hist = new Float64Array(HIST);

@@ -144,7 +144,7 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
       for (let k = 0; k < layers.length; k++) {
         for (const kind of ['b', 'W'] as const) {
           const shape = kind === 'W' ? [net.sizes[k], net.sizes[k + 1]] : [net.sizes[k + 1]];
-          const dz = opts.theta ? opts.theta[kind][k] : mode.kind === 'quantile' ? { q: mode.q, state: quantileState(layers[k], kind) } : hyper.theta[kind][k];
+          const dz = opts.theta ? opts.theta[kind][k] : mode.kind === 'quantile' ? { q: mode.q, state: quantileState(layers[k], kind, beta) } : hyper.theta[kind][k];
           const r = update({ kind, k, shape }, dz);
           theta[kind].push(r.theta);
           pass[kind].push(r.passed / (maps.grid * r.sum.length));
@@ -226,12 +226,18 @@ function plainUpdater(
   };
 }
 
-const quantileStates = new WeakMap<object, { W: QuantileState; b: QuantileState }>();
-/** The adaptive dead zone's per-group memory (speeds the kernels up; never changes a result). */
-function quantileState(layer: object, kind: 'W' | 'b'): QuantileState {
-  let s = quantileStates.get(layer);
-  if (!s) quantileStates.set(layer, (s = { W: newQuantileState(), b: newQuantileState() }));
-  return s[kind];
+const quantileStates = new WeakMap<object, Map<string, QuantileState>>();
+/**
+ * The adaptive dead zone's per-group memory (speeds the kernels up; never changes a result), one
+ * per sign of β: with random signs the |u| distribution alternates between two regimes.
+ */
+function quantileState(layer: object, kind: 'W' | 'b', beta: number): QuantileState {
+  let m = quantileStates.get(layer);
+  if (!m) quantileStates.set(layer, (m = new Map()));
+  const key = `${kind}${beta < 0 ? '-' : '+'}`;
+  let s = m.get(key);
+  if (!s) m.set(key, (s = newQuantileState()));
+  return s;
 }
 
 const mapsCache = new Map<string, CycleMaps>();
