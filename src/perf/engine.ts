@@ -18,7 +18,7 @@ export interface KernelExports {
   sub(dst: number, a: number, b: number, n: number): void;
   relaxUpdate(next: number, s: number, t: number, n: number, eps: number, nudge: number): void;
   addColumnSums(dst: number, A: number, M: number, N: number, alpha: number): void;
-  tclInputWeights(...args: number[]): void;
+  tclSynapses(...args: number[]): void;
 }
 
 interface WasmModuleLike {

@@ -9,7 +9,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
-import type { Batch } from '../training/types.ts';
+import type { KernelBatch as Batch } from './types.ts';
 import { Scratch, type Kernels } from './engine.ts';
 import { transpose } from './fused-relax.ts';
 

@@ -9,8 +9,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
-import type { Batch, PhaseTimer } from '../training/types.ts';
-import { timed } from '../training/types.ts';
+import { timedPhase as timed, type KernelBatch as Batch, type PhaseTimes as PhaseTimer } from './types.ts';
 import type { Kernels } from './engine.ts';
 import { FusedBatch } from './fused-relax.ts';
 

@@ -1,19 +1,24 @@
 /**
- * The heavy part of TCL's fast synapse update — the input weights W_0, 100 grid points × 784 × 500
- * dead zones per batch — as one wasm kernel (`tclInputWeights` in kernels.as).
+ * TCL's fast synapse update for every weight group — 100 grid points × n_k × n_{k+1} dead zones
+ * per group and batch — on one wasm kernel (`tclSynapses` in kernels.as, where the bilinear form
+ * for two relaxing layers is derived), and the adaptive dead zone computed inside it.
  *
- * With the input clamped, a weight's signal at cycle state m is x_i h_m / B, so its grid response is
- *   u_j[i, h] = Σ_m toU[j, m] Σ_b x[b, i] H_m[b, h] / B = Σ_{l≥1} C[j, l] e_l[i, h],
- *   e_l = xᵀ (H_l − H_{l−1}) / B,   C[j, l] = Σ_{m≥l} toU[j, m]
- * (the kernel has zero area, so the free state drops out). In this difference basis C is sparse
- * and small on the slow ramp, which gives cheap exact bounds per block of grid points:
+ * A weight's signal at cycle state m is s_m = a_mᵀ c_m / B (pre, post), so its grid response is
+ *   u_j[i, h] = Σ_m toU[j, m] s_m[i, h] = Σ_{l≥1} C[j, l] e_l[i, h],
+ *   e_l = s_l − s_{l−1},   C[j, l] = Σ_{m≥l} toU[j, m]
+ * (the kernel has zero area, so the free state drops out; nothing assumes an order or sign of the
+ * states' β). In this difference basis C is sparse and small on the slow ramp, which gives cheap
+ * exact bounds per block of grid points:
  *   max_{j∈blk} |u_j| ≤ Σ_l max_{j∈blk}|C[j, l]| · |e_l|
- * and a block whose bound is below θ contributes nothing. Rows of W_0 whose input is 0 in the
- * whole batch have u = 0 exactly and are not visited.
+ * and a block whose bound is below θ contributes nothing. Weight rows whose presynaptic unit is 0
+ * at every state (pixels without ink) have u = 0 exactly and are not visited.
+ *
+ * Every weight group runs here (any width: the postsynaptic side is zero-padded to a multiple of
+ * 16 lanes); the biases (n_k parameters each) stay in plain tfjs (tcl-synapses.ts).
  */
-import type { CycleMaps } from '../training/methods/tcl-cycle.ts';
 import type { Kernels } from './engine.ts';
 import type { FusedBatch } from './fused-relax.ts';
+import { HIST_BINS as HIST, HIST_SHIFT, selectKth } from './select.ts';
 import { kernelPool } from './threads.ts';
 
 /** Grid points per bound block: smaller blocks bound tighter but cost more bound evaluations. */
@@ -33,10 +38,20 @@ interface CycleTables {
   blkHi: Int32Array;
 }
 
-const cache = new WeakMap<CycleMaps, CycleTables>();
+/** What the kernels need of a cycle's maps (training/methods/tcl-cycle.ts builds them; perf/ does not import training/). */
+export interface CycleMapsLike {
+  nStates: number;
+  grid: number;
+  /** grid × states. */
+  toU: Float32Array;
+  /** Trapezoid weights (grid). */
+  weights: Float32Array;
+}
+
+const cache = new WeakMap<CycleMapsLike, CycleTables>();
 
 /** C in the difference basis, the nonzero range of each row, and the per-block bound coefficients. */
-export function cycleTables(maps: CycleMaps): CycleTables {
+export function cycleTables(maps: CycleMapsLike): CycleTables {
   const hit = cache.get(maps);
   if (hit) return hit;
   const S = maps.nStates;
@@ -99,94 +114,392 @@ export function cycleTables(maps: CycleMaps): CycleTables {
 }
 
 /** Where the kernel's inputs are placed: the tfjs heap (one thread) or the pool's shared memory. */
-interface Arena {
+export interface Arena {
   alloc(n: number): number;
   from(values: ArrayLike<number>, int?: boolean): number;
   view(p: number, n: number): Float32Array;
+  buffer(): ArrayBuffer;
+}
+
+/** The dead zone of one synapse group: fixed θ, or the exact q-quantile of |u| over the group's (weight, grid point) pairs. */
+export type DeadZoneSpec = number | { q: number; state: QuantileState };
+
+/**
+ * What one group's adaptive dead zone remembers between batches — only to run faster: the floor
+ * below which the kernel neither computes nor records u is a fraction of the last θ. The result
+ * never depends on it (a floor above the quantile is detected and the pass repeated lower).
+ */
+export interface QuantileState {
+  lastTheta?: number;
+  /** floor = factor · lastTheta; × 0.7 whenever a floor turns out to be above the quantile (the pass is then repeated at floor/3), × 1.05 (up to 0.9) when it recorded far more than needed. */
+  factor: number;
+  /** Records the last pass needed (sizes the next buffers). */
+  lastRecords?: number;
+}
+
+export const newQuantileState = (): QuantileState => ({ factor: 0.7 });
+
+export interface DeadZoneResult {
+  sum: Float32Array;
+  passed: number;
+  theta: number;
+  /** Fraction of the population's grid points the kernel evaluated (the rest was skipped by the bounds). */
+  computedFraction: number;
+  /** Kernel passes run (1 with a fixed θ; 1 + retries for the quantile). */
+  passes: number;
+}
+
+/** One synapse group on a kernel: run it over every weight, adding into `sum` (fixed θ) or recording (rec tables, one per job). */
+export interface GroupRun {
+  arena: Arena;
+  /** Weights in the group's sum buffer. */
+  nWeights: number;
+  /** Size of the quantile's population: (weight, grid point) pairs (weights that cannot move are left out). */
+  population: number;
+  /** Jobs (one per thread); the kernel adds into sumPtr, or records when recs[i] ≠ 0. */
+  threads: number;
+  sumPtr: number;
+  run(theta: number, recs: number[] | null): { computed: number; passed: number };
+}
+
+
+/** Record tables for each thread (see `record` in kernels.as). */
+function recordTables(a: Arena, threads: number, cap: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < threads; t++) {
+    const rec = a.alloc(6);
+    const u = a.alloc(cap);
+    const wu = a.alloc(cap);
+    const idx = a.alloc(cap);
+    const hist = a.alloc(HIST);
+    const i32 = new Int32Array(a.buffer(), rec, 6);
+    i32.set([cap, 0, u, wu, idx, hist]);
+    new Int32Array(a.buffer(), hist, HIST).fill(0);
+    out.push(rec);
+  }
+  return out;
+}
+
+const f32bits = new Float32Array(1);
+const u32bits = new Uint32Array(f32bits.buffer);
+const fromBits = (b: number) => {
+  u32bits[0] = b >>> 0;
+  return f32bits[0];
+};
+
+/**
+ * Σ_j w_j g(u_j) for every weight of a group, with θ fixed or the exact q-quantile of |u| over the
+ * group's population. Quantile: one kernel pass in record mode with a floor θ_f (blocks whose bound
+ * is below θ_f are skipped, every |u| ≥ θ_f is recorded and histogrammed); if at most k = ⌊qN⌋ of
+ * the N values lie below θ_f, the k-th smallest |u| is among the records (an exact selection: the
+ * histogram names its bin, a quickselect within the bin gives it), and the records with |u| ≥ θ
+ * are added. Otherwise (floor too high, or too many records for the buffers) the pass is repeated
+ * with a lower floor, or with the floor the histogram gives and buffers that fit.
+ */
+export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
+  const a = g.arena;
+  const sumView = () => a.view(g.sumPtr, g.nWeights);
+  sumView().fill(0);
+  if (typeof spec === 'number') {
+    const { computed, passed } = g.run(spec, null);
+    return { sum: sumView().slice(), passed, theta: spec, computedFraction: computed / Math.max(1, g.population), passes: 1 };
+  }
+  const { q, state } = spec;
+  const N = g.population;
+  if (N === 0) return { sum: sumView().slice(), passed: 0, theta: 0, computedFraction: 0, passes: 0 };
+  const k = Math.min(N - 1, Math.floor(q * N));
+  // The floor is never 0: exact zeros (rows without terms, padding lanes) are then never recorded.
+  const MIN_FLOOR = 1.4e-45;
+  let floor = Math.max(MIN_FLOOR, state.lastTheta !== undefined ? state.factor * state.lastTheta : 0);
+  // Buffers for many times the records the selection needs (a floor at 0.5–0.7 θ records 2–15×; an overflow costs a pass).
+  let cap = Math.max(1 << 20, 24 * (N - k), Math.ceil(1.5 * (state.lastRecords ?? 0)));
+  let computedTotal = 0;
+  for (let pass = 1; ; pass++) {
+    const recs = recordTables(a, g.threads, cap);
+    const { computed } = g.run(floor, recs);
+    computedTotal += computed;
+    const buf = a.buffer();
+    const tabs = recs.map((r) => new Int32Array(buf, r, 6).slice());
+    const M = tabs.reduce((s, t) => s + t[1], 0);
+    if (N - M > k && floor > MIN_FLOOR) {
+      // The floor was above the quantile: lower it (next batches start lower too).
+      state.factor *= 0.7;
+      floor = pass > 4 ? MIN_FLOOR : Math.max(MIN_FLOOR, floor / 3);
+      continue;
+    }
+    const hist = new Float64Array(HIST);
+    for (const t of tabs) {
+      const h = new Int32Array(buf, t[5], HIST);
+      for (let i = 0; i < HIST; i++) hist[i] += h[i];
+    }
+    if (N - M > k) {
+      // More than a fraction q of the values are exactly 0: θ = 0, every nonzero u passes.
+      const sum = sumView();
+      for (const t of tabs) {
+        const wu = new Float32Array(buf, t[3], t[1]);
+        const idx = new Int32Array(buf, t[4], t[1]);
+        for (let i = 0; i < t[1]; i++) sum[idx[i]] += wu[i];
+      }
+      state.lastTheta = 0;
+      return { sum: sum.slice(), passed: M, theta: 0, computedFraction: computedTotal / N, passes: pass };
+    }
+    // Rank of θ among the M values ≥ floor (ascending), and its histogram bin.
+    const r = M - N + k;
+    let below = 0;
+    let tb = 0;
+    while (below + hist[tb] <= r) below += hist[tb++];
+    if (tabs.some((t) => t[1] > t[0])) {
+      // Buffers overflowed: the histogram still names θ's bin; record from its lower edge.
+      floor = fromBits(tb << HIST_SHIFT);
+      let above = 0;
+      for (let i = tb; i < HIST; i++) above += hist[i];
+      cap = Math.ceil(above * 1.05) + 1024;
+      continue;
+    }
+    // Records above θ's bin pass; those inside it are candidates for the exact selection.
+    const sum = sumView();
+    const cand: { u: number[]; wu: number[]; idx: number[] } = { u: [], wu: [], idx: [] };
+    let passed = 0;
+    for (const t of tabs) {
+      const n = t[1];
+      const u = new Float32Array(buf, t[2], n);
+      const ub = new Uint32Array(buf, t[2], n);
+      const wu = new Float32Array(buf, t[3], n);
+      const idx = new Int32Array(buf, t[4], n);
+      for (let i = 0; i < n; i++) {
+        const b = (ub[i] & 0x7fffffff) >>> HIST_SHIFT;
+        if (b > tb) {
+          sum[idx[i]] += wu[i];
+          passed++;
+        } else if (b === tb) {
+          cand.u.push(Math.abs(u[i]));
+          cand.wu.push(wu[i]);
+          cand.idx.push(idx[i]);
+        }
+      }
+    }
+    const cu = Float32Array.from(cand.u);
+    const theta = selectKth(cu.slice(), r - below);
+    for (let i = 0; i < cu.length; i++) {
+      if (cu[i] >= theta) {
+        sum[cand.idx[i]] += cand.wu[i];
+        passed++;
+      }
+    }
+    state.lastTheta = theta;
+    state.lastRecords = M;
+    if (pass === 1 && M > 3 * (N - k)) state.factor = Math.min(0.9, state.factor * 1.05);
+    return { sum: sum.slice(), passed, theta, computedFraction: computedTotal / Math.max(1, N), passes: pass };
+  }
+}
+
+/** The arena for one group's kernel inputs: the pool's shared memory (threads), else the batch's scratch on the tfjs heap. */
+function arenaFor(kern: Kernels, fb: FusedBatch): { arena: Arena; threads: number; pool: ReturnType<typeof kernelPool> } {
+  const pool = kernelPool();
+  if (pool) {
+    pool.reset();
+    return { arena: pool, threads: pool.threads, pool };
+  }
+  const sc = fb.scratch;
+  const arena: Arena = { alloc: (n) => sc.alloc(n), from: (v, int) => sc.from(v, int), view: (p, n) => kern.view(p, n), buffer: () => kern.view(0, 0).buffer as ArrayBuffer };
+  return { arena, threads: 1, pool: null };
+}
+
+/** The kernel computes 16 weights of a row at a time: the postsynaptic width is padded to a multiple of 16. */
+const LANES = 16;
+const ceil16 = (n: number) => (n + LANES - 1) & ~(LANES - 1);
+
+/** Growable (address, value) term lists. */
+export class Terms {
+  addr = new Int32Array(1024);
+  val = new Float32Array(1024);
+  n = 0;
+  push(a: number, v: number): void {
+    if (this.n === this.addr.length) {
+      const addr = new Int32Array(2 * this.n);
+      addr.set(this.addr);
+      const val = new Float32Array(2 * this.n);
+      val.set(this.val);
+      [this.addr, this.val] = [addr, val];
+    }
+    this.addr[this.n] = a;
+    this.val[this.n++] = v;
+  }
 }
 
 /**
- * Σ_j w_j g(u_j) for every input weight, [n0 × n1], from the cycle's hidden states (heap pointers,
- * state 0 = free). Returns the sum and the number of (weight, grid point) pairs that passed.
- * With a worker pool the input rows are dealt out round-robin, one share per thread; every weight
- * is computed by exactly one thread with the same arithmetic, so the result does not depend on it.
+ * A weight group on `tclSynapses`: rows 0 … nIn−1 of W (row stride nP, the postsynaptic width
+ * rounded up to 16), each row's terms per level from `terms(i, l, push)`. Rows without terms have
+ * u = 0 and are not visited. With a worker pool the rows are dealt out round-robin, one share per
+ * thread; every weight is computed by exactly one thread with the same arithmetic, so the result
+ * does not depend on the number of threads.
  */
-/** The kernel writes 4 hidden units at a time (128-bit stores): the first hidden layer must be a multiple of 4. */
-export function inputWeightsFusedSupports(sizes: number[]): boolean {
-  return sizes[1] % 4 === 0;
-}
-
-export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[], maps: CycleMaps, theta: number): { sum: Float32Array; passed: number; computedFraction: number } {
-  if (!inputWeightsFusedSupports(fb.sizes)) throw new Error(`inputWeightsFused: the first hidden layer (${fb.sizes[1]}) must be a multiple of 4`);
-  const B = fb.B;
-  const n0 = fb.sizes[0];
-  const n1 = fb.sizes[1];
+function weightGroup(
+  kern: Kernels,
+  ctx: { arena: Arena; threads: number; pool: ReturnType<typeof kernelPool> },
+  maps: CycleMapsLike,
+  nIn: number,
+  n1: number,
+  population: (activeRows: number) => number,
+  terms: (i: number, l: number, out: Terms) => void,
+): GroupRun {
+  const { arena, threads, pool } = ctx;
   const t = cycleTables(maps);
-  const pool = kernelPool();
-  const parts = pool ? pool.threads : 1;
-  // CSR of xᵀ per thread: for each input row with ink, the examples and x/B.
-  const xs = kern.view(fb.x, B * n0).slice();
-  const csr = Array.from({ length: parts }, () => ({ rowIndex: [] as number[], rowStart: [0], nzB: [] as number[], nzX: [] as number[] }));
+  const nP = ceil16(n1);
+  const parts = Array.from({ length: threads }, () => ({ rows: [] as number[], start: [0], terms: new Terms() }));
   let nR = 0;
-  for (let i = 0; i < n0; i++) {
-    const c = csr[nR % parts];
-    const before = c.nzB.length;
-    for (let b = 0; b < B; b++) {
-      const v = xs[b * n0 + i];
-      if (v !== 0) {
-        c.nzB.push(b);
-        c.nzX.push(v / B);
-      }
+  for (let i = 0; i < nIn; i++) {
+    const c = parts[nR % threads];
+    const before = c.terms.n;
+    const starts: number[] = [];
+    for (let l = 0; l < t.S1; l++) {
+      terms(i, l, c.terms);
+      starts.push(c.terms.n);
     }
-    if (c.nzB.length > before) {
-      c.rowIndex.push(i);
-      c.rowStart.push(c.nzB.length);
+    if (c.terms.n > before) {
+      c.rows.push(i);
+      c.start.push(...starts);
       nR++;
     }
   }
-  // Level differences H_l − H_{l−1}, [(S−1) × B × n1].
-  const dHsize = t.S1 * B * n1;
-  const dHheap = fb.scratch.alloc(dHsize);
-  for (let l = 1; l <= t.S1; l++) kern.k.sub(dHheap + (l - 1) * B * n1 * 4, hidden[l], hidden[l - 1], B * n1);
-  let arena: Arena;
-  if (pool) {
-    pool.reset();
-    arena = pool;
-  } else {
-    const sc = fb.scratch;
-    arena = { alloc: (n) => sc.alloc(n), from: (v, int) => sc.from(v, int), view: (p, n) => kern.view(p, n) };
-  }
-  const sumPtr = arena.alloc(n0 * n1);
-  const dH = pool ? pool.from(kern.view(dHheap, dHsize)) : dHheap;
+  const sumPtr = arena.alloc(nIn * nP);
   const shared = [
-    dH, B, t.S1,
+    t.S1,
     arena.from(splat4(t.coef)), arena.from(t.jLo, true), arena.from(t.jHi, true), arena.from(splat4(maps.weights)),
     t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(splat4(t.blkA)), arena.from(t.blkLo, true), arena.from(t.blkHi, true),
   ];
-  const counts: number[] = [];
-  const jobs = csr.map((c) => {
-    const cnt = arena.alloc(4);
-    counts.push(cnt);
-    return [
-      sumPtr, n1, 1, theta,
-      c.rowIndex.length, arena.from(c.rowIndex, true), arena.from(c.rowStart, true), arena.from(c.nzB, true), arena.from(c.nzX),
-      ...shared,
-      arena.alloc(8 * t.S1), cnt,
-    ];
-  });
-  arena.view(sumPtr, n0 * n1).fill(0);
-  for (const c of counts) arena.view(c, 4).fill(0);
-  if (pool) pool.runTclInputWeights(jobs);
-  else kern.k.tclInputWeights(...jobs[0]);
-  let passed = 0;
-  let computed = 0;
-  for (const c of counts) {
-    const v = new Float64Array(arena.view(c, 4).buffer, c, 2);
-    passed += v[0];
-    computed += v[1];
+  const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n))]);
+  const scratchE = parts.map(() => arena.alloc(2 * LANES * t.S1));
+  const counts = parts.map(() => arena.alloc(4));
+  return {
+    arena,
+    nWeights: nIn * nP,
+    population: population(nR) * n1 * t.G,
+    threads,
+    sumPtr,
+    run(theta, recs) {
+      for (const c of counts) arena.view(c, 4).fill(0);
+      const jobs = parts.map((_, i) => [sumPtr, nP, theta, ...perJob[i], ...shared, scratchE[i], counts[i], recs ? recs[i] : 0]);
+      if (pool) pool.run('tclSynapses', jobs);
+      else kern.k.tclSynapses(...jobs[0]);
+      let passed = 0;
+      let computed = 0;
+      for (const c of counts) {
+        const v = new Float64Array(arena.buffer(), c, 2);
+        passed += v[0];
+        computed += v[1];
+      }
+      return { computed: computed * 4, passed };
+    },
+  };
+}
+
+/** Copies [B × n] heap buffers into the arena as [B × nP] (zero-padded columns). */
+function padded(kern: Kernels, arena: Arena, src: number, B: number, n: number, nP: number): number {
+  const dst = arena.alloc(B * nP);
+  const s = kern.view(src, B * n);
+  const d = arena.view(dst, B * nP);
+  if (nP === n) d.set(s);
+  else {
+    d.fill(0);
+    for (let b = 0; b < B; b++) d.set(s.subarray(b * n, (b + 1) * n), b * nP);
   }
-  const computedFraction = computed / Math.max(1, nR * (n1 / 4) * t.G);
-  return { sum: arena.view(sumPtr, n0 * n1).slice(), passed, computedFraction };
+  return dst;
+}
+
+/** Drops the padding columns of a [rows × nP] sum. */
+function unpad(r: DeadZoneResult, rows: number, n: number, nP: number): DeadZoneResult {
+  if (n === nP) return r;
+  const sum = new Float32Array(rows * n);
+  for (let i = 0; i < rows; i++) sum.set(r.sum.subarray(i * nP, i * nP + n), i * n);
+  return { ...r, sum };
+}
+
+/**
+ * The input weights' dead-zone sums [n0 × n1] for one cycle, from the heap buffers of the first
+ * hidden layer at every cycle state (state 0 = free). With the input clamped, e_l = xᵀ γ_l / B:
+ * one term per example with ink. The quantile's population: the rows with ink in the batch (the
+ * others have u = 0 and do not move) × n1 × G.
+ */
+export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[], maps: CycleMapsLike, spec: DeadZoneSpec): DeadZoneResult {
+  const B = fb.B;
+  const [n0, n1] = fb.sizes;
+  const nP = ceil16(n1);
+  const S1 = maps.nStates - 1;
+  const ctx = arenaFor(kern, fb);
+  // γ_l = H_l − H_{l−1}, [(S−1) × B × nP] in the arena.
+  const gam = ctx.arena.alloc(S1 * B * nP);
+  {
+    const g = ctx.arena.view(gam, S1 * B * nP);
+    g.fill(0);
+    for (let l = 1; l <= S1; l++) {
+      const a = kern.view(hidden[l], B * n1);
+      const b0 = kern.view(hidden[l - 1], B * n1);
+      for (let b = 0; b < B; b++) for (let h = 0; h < n1; h++) g[((l - 1) * B + b) * nP + h] = a[b * n1 + h] - b0[b * n1 + h];
+    }
+  }
+  const xs = kern.view(fb.x, B * n0).slice();
+  const rowBytes = nP * 4;
+  // xᵀ, so that a row's examples are contiguous.
+  const xT = new Float32Array(n0 * B);
+  for (let b = 0; b < B; b++) for (let i = 0; i < n0; i++) xT[i * B + b] = xs[b * n0 + i];
+  const group = weightGroup(kern, ctx, maps, n0, n1, (active) => active, (i, l, out) => {
+    const base = gam + l * B * rowBytes;
+    const o = i * B;
+    for (let b = 0; b < B; b++) {
+      const v = xT[o + b];
+      if (v !== 0) out.push(base + b * rowBytes, v / B);
+    }
+  });
+  return unpad(deadZoneSums(group, spec), n0, n1, nP);
+}
+
+/**
+ * The weights W_k between layers k and k+1 (k ≥ 1: both relax during the cycle), from the heap
+ * buffers states[l] = [pre, post] at every cycle state. Terms of e_l (see `tclSynapses`):
+ * α_l[b, i]/B on the row c_l[b, :] and a_{l−1}[b, i]/B on γ_l[b, :]; exact zeros (units clipped at
+ * 0, or unchanged between levels) are left out. The quantile's population: all nIn × n1 weights × G.
+ */
+export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number[][], k: number, maps: CycleMapsLike, spec: DeadZoneSpec): DeadZoneResult {
+  const B = fb.B;
+  const nIn = fb.sizes[k];
+  const n1 = fb.sizes[k + 1];
+  const nP = ceil16(n1);
+  const S1 = maps.nStates - 1;
+  const ctx = arenaFor(kern, fb);
+  const post = states.map(([, c]) => padded(kern, ctx.arena, c, B, n1, nP));
+  const gam = ctx.arena.alloc(S1 * B * nP);
+  {
+    const g = ctx.arena.view(gam, S1 * B * nP);
+    for (let l = 1; l <= S1; l++) {
+      const a = ctx.arena.view(post[l], B * nP);
+      const b0 = ctx.arena.view(post[l - 1], B * nP);
+      for (let i = 0; i < B * nP; i++) g[(l - 1) * B * nP + i] = a[i] - b0[i];
+    }
+  }
+  // Presynaptic states transposed ([nIn × B] per state), so that a row's examples are contiguous.
+  const pre = states.map(([a]) => {
+    const v = kern.view(a, B * nIn);
+    const t = new Float32Array(nIn * B);
+    for (let b = 0; b < B; b++) for (let i = 0; i < nIn; i++) t[i * B + b] = v[b * nIn + i];
+    return t;
+  });
+  const rowBytes = nP * 4;
+  const group = weightGroup(kern, ctx, maps, nIn, n1, () => nIn, (i, l0, out) => {
+    const l = l0 + 1;
+    const cl = post[l];
+    const gl = gam + l0 * B * rowBytes;
+    const al = pre[l];
+    const ap = pre[l - 1];
+    const o = i * B;
+    for (let b = 0; b < B; b++) {
+      const a0 = ap[o + b];
+      const alpha = Math.fround(al[o + b] - a0);
+      if (alpha !== 0) out.push(cl + b * rowBytes, alpha / B);
+      if (a0 !== 0) out.push(gl + b * rowBytes, a0 / B);
+    }
+  });
+  return unpad(deadZoneSums(group, spec), nIn, n1, nP);
 }
 
 /** Each value repeated in 4 lanes (a v128 table the kernel loads without a splat). */

@@ -16,6 +16,8 @@ import { BpMethod } from '../training/methods/bp.ts';
 import { Rng } from '../rng.ts';
 import { FusedBatch } from './fused-relax.ts';
 import { setKernelThreads } from './threads.ts';
+import { hiddenWeightsFused, inputWeightsFused, newQuantileState } from './fused-tcl.ts';
+import type { TclHyper } from '../training/preset.ts';
 
 // The fused wasm kernels against the plain tfjs path on the same batch: equal up to float rounding.
 let kern: Kernels;
@@ -160,4 +162,135 @@ describe('fused wasm kernels agree with the plain tfjs path', () => {
       setKernelThreads(2);
     });
   }
+
+  // The TCL update of every group, fused vs plain tfjs: W within rounding except weights whose u lies
+  // within rounding of θ (flips); θ of the adaptive dead zone equal to rounding.
+  const compareTcl = (layers: number[], hyper: TclHyper, threads: number) => {
+    setKernelThreads(threads);
+    const [net] = twinNets(layers);
+    const t = layers.at(-1) === 10 ? target : (tf.oneHot(tf.zeros([20], 'int32'), layers.at(-1)!).toFloat() as tf.Tensor2D);
+    const plain = tclUpdate(net, { x, target: t }, 0.5, hyper, { fused: false });
+    const fused = tclUpdate(net, { x, target: t }, 0.5, hyper);
+    const maxW = cycleMaps('sawtooth', 9, 0.1, 'authors').weights.reduce((a, b) => Math.max(a, b), 0);
+    for (let k = 0; k < layers.length - 1; k++) {
+      const th = plain.theta.W[k];
+      expect(Math.abs(fused.theta.W[k] - th)).toBeLessThanOrEqual(1e-4 * th + 1e-12);
+      const scale = tf.tidy(() => tf.max(tf.abs(plain.delta.W[k])).dataSync()[0]);
+      expect(scale).toBeGreaterThan(0);
+      const flip = 1.01 * maxW * (th / 0.5) * hyper.lr[k];
+      tf.tidy(() => {
+        const d = tf.abs(tf.sub(fused.delta.W[k], plain.delta.W[k]));
+        const off = tf.sum(tf.cast(tf.greater(d, 1e-4 * scale), 'float32')).dataSync()[0];
+        expect(off).toBeLessThan(1e-3 * d.size + 1);
+        expect(tf.max(d).dataSync()[0]).toBeLessThan(3 * flip + 1e-4 * scale);
+        const rel = tf.norm(tf.sub(fused.delta.W[k], plain.delta.W[k])).dataSync()[0] / tf.norm(plain.delta.W[k]).dataSync()[0];
+        expect(rel).toBeLessThan(2e-3);
+      });
+      expect(Math.abs(fused.passFraction.W[k] - plain.passFraction.W[k])).toBeLessThan(1e-3);
+    }
+    expect(maxAbsDiff(fused.delta.b, plain.delta.b)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(fused.free, plain.free)).toBeLessThan(1e-5);
+    for (const r of [plain, fused]) tf.dispose([...r.delta.W, ...r.delta.b, ...r.free]);
+    setKernelThreads(2);
+    return { plain, fused };
+  };
+
+  for (const threads of [1, 2]) {
+    it(`TCL adaptive dead zone (784-500-10, quantile:0.995, ${threads} thread${threads > 1 ? 's' : ''}): the kernel's own exact quantile equals the plain path's, and so do the updates`, () => {
+      const { fused } = compareTcl([784, 500, 10], { ...paper.tcl, lr: [1, 1], deadZone: 'quantile:0.995' }, threads);
+      expect(fused.passFraction.W[0]).toBeGreaterThan(0.001);
+    });
+  }
+
+  for (const deadZone of ['fixed', 'quantile:0.99']) {
+    it(`TCL on a deep net (784-62-30-10, ${deadZone}): hidden→hidden and hidden→output kernels (bilinear form, padded widths) equal the plain path`, () => {
+      const hyper: TclHyper = { ...paper.tcl, lr: [1, 1, 1], deadZone, theta: { W: [1e-6, 1e-5, 1e-5], b: [1e-5, 1e-5, 1e-4] } };
+      const { plain } = compareTcl([784, 62, 30, 10], hyper, 2);
+      // The hidden groups did learn: the comparison is not between two zero updates.
+      expect(plain.passFraction.W[1]).toBeGreaterThan(1e-4);
+    });
+  }
+
+  it('tclSynapses against a direct float64 computation: random states, a random zero-area cycle map with states in any order, fixed θ and the exact quantile', () => {
+    const rng = new Rng(11);
+    const B = 3;
+    const sizes = [7, 6, 5];
+    const S = 6;
+    const G = 23;
+    // A cycle map with no order or sign structure (centred nudging relaxes −β states too): random rows of zero sum.
+    const toU = new Float32Array(G * S);
+    for (let j = 0; j < G; j++) {
+      let s0 = 0;
+      for (let l = 1; l < S; l++) s0 += toU[j * S + l] = (rng.next() - 0.5) * (j % 5 === 0 ? 3 : 0.3);
+      toU[j * S] = -s0;
+    }
+    const maps = { nStates: S, grid: G, toU, weights: Float32Array.from({ length: G }, (_, j) => 1 + j / G) };
+    const xv = Float32Array.from({ length: B * sizes[0] }, () => (rng.next() < 0.4 ? 0 : rng.next()));
+    const xt = tf.tensor2d(xv, [B, sizes[0]]);
+    const W = sizes.slice(0, -1).map((n, i) => tf.zeros([n, sizes[i + 1]]) as tf.Tensor2D);
+    const b = sizes.slice(1).map((n) => tf.zeros([n]) as tf.Tensor1D);
+    const fb = new FusedBatch(kern, { W, b }, xt, null, sizes);
+    // States: layer 1 and 2 at each cycle state, with exact zeros and ones (clipped units).
+    const st = Array.from({ length: S }, () => sizes.slice(1).map((n) => Float32Array.from({ length: B * n }, () => Math.min(1, Math.max(0, 1.4 * rng.next() - 0.2)))));
+    const ptrs = st.map((layers) => layers.map((v) => fb.scratch.from(v)));
+    // Direct: u_j = Σ_m toU[j, m] a_mᵀ c_m / B in float64, for W_0 (a = x) and W_1.
+    const direct = (k: number) => {
+      const [nIn, n1] = [sizes[k], sizes[k + 1]];
+      const u: number[][] = [];
+      for (let i = 0; i < nIn; i++)
+        for (let h = 0; h < n1; h++) {
+          const row: number[] = [];
+          for (let j = 0; j < G; j++) {
+            let v = 0;
+            for (let m = 0; m < S; m++) {
+              let s = 0;
+              for (let bb = 0; bb < B; bb++) s += (k === 0 ? xv[bb * nIn + i] : st[m][0][bb * nIn + i]) * st[m][k][bb * n1 + h];
+              v += (toU[j * S + m] * s) / B;
+            }
+            row.push(v);
+          }
+          u.push(row);
+        }
+      return u;
+    };
+    for (const k of [0, 1]) {
+      const u = direct(k);
+      const all = u.flat().map(Math.abs);
+      // Population: for W_0 the rows with ink (the others have u = 0 and are left out).
+      const rowsIn = k === 0 ? [...Array(sizes[0]).keys()].filter((i) => [...Array(B).keys()].some((bb) => xv[bb * sizes[0] + i] !== 0)) : [...Array(sizes[k]).keys()];
+      const pop = rowsIn.flatMap((i) => u.slice(i * sizes[k + 1], (i + 1) * sizes[k + 1]).flat().map(Math.abs)).sort((p, q) => p - q);
+      for (const spec of [0.02, { q: 0.9, state: newQuantileState() }, { q: 0.5, state: newQuantileState() }] as const) {
+        const run = () => (k === 0 ? inputWeightsFused(kern, fb, ptrs.map((p) => p[0]), maps, spec) : hiddenWeightsFused(kern, fb, ptrs.map((p) => [p[0], p[1]]), 1, maps, spec));
+        const r = run();
+        const theta = typeof spec === 'number' ? spec : pop[Math.floor(spec.q * pop.length)];
+        if (typeof spec !== 'number') expect(Math.abs(r.theta - theta)).toBeLessThan(1e-5 * theta);
+        // A second batch with the state it left (a floor from this θ) gives the same result.
+        if (typeof spec !== 'number') expect(run().theta).toBe(r.theta);
+        // u within rounding of θ (the quantile's own element sits exactly on it) may fall on either side.
+        let passed = 0;
+        let ambiguous = 0;
+        u.forEach((row, w) => {
+          let sum = 0;
+          let slack = 0;
+          for (let j = 0; j < G; j++) {
+            const a = Math.abs(row[j]);
+            if (Math.abs(a - r.theta) <= 1e-5 * r.theta) {
+              slack += maps.weights[j] * a;
+              ambiguous++;
+            } else if (a >= r.theta) {
+              sum += maps.weights[j] * row[j];
+              passed++;
+            }
+          }
+          expect(Math.abs(r.sum[w] - sum)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(sum)) + slack);
+        });
+        expect(r.passed).toBeGreaterThanOrEqual(passed);
+        expect(r.passed).toBeLessThanOrEqual(passed + ambiguous);
+        expect(ambiguous).toBeLessThanOrEqual(2);
+        expect(passed).toBeGreaterThan(0);
+      }
+    }
+    fb.dispose();
+    tf.dispose([xt, ...W, ...b]);
+  });
 });

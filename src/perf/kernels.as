@@ -116,81 +116,159 @@ export function addColumnSums(dst: usize, A: usize, M: i32, N: i32, alpha: f32):
 }
 
 /**
- * TCL update of the input weights (DESIGN.md §3), for one nudging cycle, added in place to W.
- * With the input clamped, every weight's grid response is linear in the per-level Hebbian changes
- *   e_l[i, h] = Σ_b x[b, i] (H_l − H_{l−1})[b, h] / B,      l = 1 … S−1  (H_0 = free state)
- * so  u_j = Σ_l C[j, l] e_l  with C the cycle's grid map in this difference basis, and
- *   W[i, h] += scale · Σ_j w_j g(u_j),   g(u) = u if |u| ≥ θ else 0.
- * Per group of 4 hidden units the e_l stay in L1 and u never leaves registers. The grid is cut into
- * blocks; a block is skipped when its bound Σ_l A[blk, l] |e_l| (A = max over the block of |C|)
- * is below θ for all 4 units — exact, since then no u_j of the block passes the dead zone.
- *
- * rows: nR active input rows; rowStart[nR+1], nzB[], nzX[]: CSR of x (batch index, x/B) per row;
- * rowIndex[nR]: the row of W; dH: (S−1) × B × n1 level differences; coef: G × (S−1);
- * jLo/jHi: the nonzero range of each coef row; blkStart[nBlk+1], blkA: nBlk × (S−1), blkLo/blkHi;
- * wgt: G trapezoid weights; e: scratch 2 (S−1) × 4 floats; counts[0] += passing (weight, grid) pairs,
- * counts[1] += grid points computed.
+ * Record mode of the TCL synapse kernels (the adaptive dead zone): instead of adding Σ_j w_j g(u_j)
+ * into W, every computed u with |u| ≥ theta (the floor) is appended to a record list, and |u| is
+ * counted in a histogram of its float bits >> 19 (4096 bins, 1/16 octave wide), so that the caller
+ * can select the exact quantile and then add the records that pass it. rec is an i32 table:
+ *   [0] capacity, [1] records seen (may exceed the capacity: then only the histogram is complete),
+ *   [2] recU (f32 u), [3] recWU (f32 w_j u), [4] recIdx (i32 weight index), [5] hist (4096 i32).
  */
-export function tclInputWeights(
-  W: usize, n1: i32, scale: f32, theta: f32,
-  nR: i32, rowIndex: usize, rowStart: usize, nzB: usize, nzX: usize,
-  dH: usize, B: i32, S1: i32,
+@inline
+function record(rec: usize, u: f32, wj: f32, idx: i32): void {
+  const n = load<i32>(rec + 4);
+  if (n < load<i32>(rec)) {
+    const o = <usize>n << 2;
+    store<f32>(<usize>load<i32>(rec + 8) + o, u);
+    store<f32>(<usize>load<i32>(rec + 12) + o, wj * u);
+    store<i32>(<usize>load<i32>(rec + 16) + o, idx);
+  }
+  store<i32>(rec + 4, n + 1);
+  const hb = <usize>load<i32>(rec + 20) + (<usize>(reinterpret<u32>(abs<f32>(u)) >> 19) << 2);
+  store<i32>(hb, load<i32>(hb) + 1);
+}
+
+/**
+ * TCL update of one weight group (DESIGN.md §3) for one nudging cycle: Σ_j w_j g(u_j) added to W.
+ * A weight's signal at cycle state m is s_m = Σ_b a_m[b, i] c_m[b, h] / B (a: presynaptic layer,
+ * c: postsynaptic), so with the kernel's zero area its grid response is linear in the per-level changes
+ *   u_j = Σ_l C[j, l] e_l,   e_l = s_l − s_{l−1},   C[j, l] = Σ_{m≥l} toU[j, m]     (l = 1 … S−1)
+ * and e_l is bilinear in the level differences α_l = a_l − a_{l−1}, γ_l = c_l − c_{l−1} (exactly):
+ *   B e_l[i, h] = Σ_b α_l[b, i] c_l[b, h] + a_{l−1}[b, i] γ_l[b, h]
+ * (input weights: a = x is clamped, α = 0). The caller lists, per weight row and level, the nonzero
+ * terms as (address of the postsynaptic row c_l[b, :] or γ_l[b, :], coefficient α/B or a/B), so the
+ * kernel needs no layout knowledge: e_l[i, h:h+4] = Σ_p val_p · row_p[h:h+4].
+ * Per group of 16 weights (four SIMD accumulators per sum, so that the loop-carried additions of
+ * e_l, the bounds and u overlap: with one accumulator the kernel was latency-bound, 1.5–1.8×
+ * slower) the e_l stay in L1 and u never leaves registers. The grid is cut into blocks; a block is
+ * skipped when its bound Σ_l A[blk, l] |e_l| (A = max over the block of |C|) is below θ for all 16
+ * weights — exact, since then no u_j of the block passes the dead zone.
+ *
+ * W: sum buffer (row stride n1 = postsynaptic width, a multiple of 16); rows: nR weight rows,
+ * rowIndex[nR]: the row of W; entStart[nR·S1 + 1]: each (row, level)'s terms entAddr[] (byte
+ * addresses), entVal[]; coef: G × (S−1); jLo/jHi: the nonzero range of each coef row;
+ * blkStart[nBlk+1], blkA: nBlk × (S−1), blkLo/blkHi; wgt: G trapezoid weights; e: scratch
+ * 2 (S−1) × 16 floats; counts[0] += passing (weight, grid) pairs, counts[1] += grid points
+ * computed (per 4 weights); rec: 0, or the record table (record mode, see `record`).
+ */
+@inline
+function recordLanes(rec: usize, u: v128, pass: v128, wj: f32, w0: i32): void {
+  if (v128.any_true(pass)) {
+    if (i32x4.extract_lane(pass, 0)) record(rec, f32x4.extract_lane(u, 0), wj, w0);
+    if (i32x4.extract_lane(pass, 1)) record(rec, f32x4.extract_lane(u, 1), wj, w0 + 1);
+    if (i32x4.extract_lane(pass, 2)) record(rec, f32x4.extract_lane(u, 2), wj, w0 + 2);
+    if (i32x4.extract_lane(pass, 3)) record(rec, f32x4.extract_lane(u, 3), wj, w0 + 3);
+  }
+}
+
+export function tclSynapses(
+  W: usize, n1: i32, theta: f32,
+  nR: i32, rowIndex: usize, entStart: usize, entAddr: usize, entVal: usize, S1: i32,
   coef: usize, jLo: usize, jHi: usize, wgt: usize,
   nBlk: i32, blkStart: usize, blkA: usize, blkLo: usize, blkHi: usize,
-  e: usize, counts: usize,
+  e: usize, counts: usize, rec: usize,
 ): void {
-  // coef, wgt and blkA hold each value splatted to 4 lanes (v128 tables); e holds e_l then |e_l|.
   const vth = f32x4.splat(theta);
-  const levelStride = <usize>(B * n1) << 2;
-  const absOff = <usize>S1 << 4;
+  const absOff = <usize>S1 << 6;
   let passed: i64 = 0;
   let computed: i64 = 0;
   for (let r = 0; r < nR; r++) {
-    const p0 = load<i32>(rowStart + (<usize>r << 2));
-    const p1 = load<i32>(rowStart + (<usize>(r + 1) << 2));
-    const wRow = W + (<usize>(load<i32>(rowIndex + (<usize>r << 2)) * n1) << 2);
-    for (let h = 0; h < n1; h += 4) {
-      // e_l = Σ_b x_b dH_l[b, h:h+4]
+    const row = load<i32>(rowIndex + (<usize>r << 2));
+    const wRow = W + (<usize>(row * n1) << 2);
+    const es = entStart + (<usize>(r * S1) << 2);
+    for (let h = 0; h < n1; h += 16) {
       const ho = <usize>h << 2;
       for (let l = 0; l < S1; l++) {
-        let acc = f32x4.splat(0);
-        const base = dH + <usize>l * levelStride + ho;
-        for (let p = p0; p < p1; p++) {
-          const b = load<i32>(nzB + (<usize>p << 2));
-          acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(nzX + (<usize>p << 2))), v128.load(base + (<usize>(b * n1) << 2))));
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        const p1 = load<i32>(es + (<usize>(l + 1) << 2));
+        for (let p = load<i32>(es + (<usize>l << 2)); p < p1; p++) {
+          const po = <usize>p << 2;
+          const v = f32x4.splat(load<f32>(entVal + po));
+          const q = <usize>load<i32>(entAddr + po) + ho;
+          a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q)));
+          a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q + 16)));
+          a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q + 32)));
+          a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q + 48)));
         }
-        v128.store(e + (<usize>l << 4), acc);
-        v128.store(e + absOff + (<usize>l << 4), f32x4.abs(acc));
+        const eo = e + (<usize>l << 6);
+        v128.store(eo, a0);
+        v128.store(eo + 16, a1);
+        v128.store(eo + 32, a2);
+        v128.store(eo + 48, a3);
+        v128.store(eo + absOff, f32x4.abs(a0));
+        v128.store(eo + absOff + 16, f32x4.abs(a1));
+        v128.store(eo + absOff + 32, f32x4.abs(a2));
+        v128.store(eo + absOff + 48, f32x4.abs(a3));
       }
-      let sum = f32x4.splat(0);
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
       let cnt = i32x4.splat(0);
       for (let blk = 0; blk < nBlk; blk++) {
-        // Bound on |u_j| over the block.
-        let bound = f32x4.splat(0);
+        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
         const hi = load<i32>(blkHi + (<usize>blk << 2));
         const aRow = blkA + (<usize>(blk * S1) << 4);
         for (let l = load<i32>(blkLo + (<usize>blk << 2)); l < hi; l++) {
-          bound = f32x4.add(bound, f32x4.mul(v128.load(aRow + (<usize>l << 4)), v128.load(e + absOff + (<usize>l << 4))));
+          const A = v128.load(aRow + (<usize>l << 4));
+          const ea = e + absOff + (<usize>l << 6);
+          b0 = f32x4.add(b0, f32x4.mul(A, v128.load(ea)));
+          b1 = f32x4.add(b1, f32x4.mul(A, v128.load(ea + 16)));
+          b2 = f32x4.add(b2, f32x4.mul(A, v128.load(ea + 32)));
+          b3 = f32x4.add(b3, f32x4.mul(A, v128.load(ea + 48)));
         }
-        if (!v128.any_true(f32x4.ge(bound, vth))) continue;
+        if (!v128.any_true(v128.or(v128.or(f32x4.ge(b0, vth), f32x4.ge(b1, vth)), v128.or(f32x4.ge(b2, vth), f32x4.ge(b3, vth))))) continue;
         const j0 = load<i32>(blkStart + (<usize>blk << 2));
         const j1 = load<i32>(blkStart + (<usize>(blk + 1) << 2));
-        computed += j1 - j0;
+        computed += (j1 - j0) * 4;
         for (let j = j0; j < j1; j++) {
-          let u = f32x4.splat(0);
+          let u0 = f32x4.splat(0), u1 = f32x4.splat(0), u2 = f32x4.splat(0), u3 = f32x4.splat(0);
           const cRow = coef + (<usize>(j * S1) << 4);
           const l1 = load<i32>(jHi + (<usize>j << 2));
           for (let l = load<i32>(jLo + (<usize>j << 2)); l < l1; l++) {
-            u = f32x4.add(u, f32x4.mul(v128.load(cRow + (<usize>l << 4)), v128.load(e + (<usize>l << 4))));
+            const c = v128.load(cRow + (<usize>l << 4));
+            const el = e + (<usize>l << 6);
+            u0 = f32x4.add(u0, f32x4.mul(c, v128.load(el)));
+            u1 = f32x4.add(u1, f32x4.mul(c, v128.load(el + 16)));
+            u2 = f32x4.add(u2, f32x4.mul(c, v128.load(el + 32)));
+            u3 = f32x4.add(u3, f32x4.mul(c, v128.load(el + 48)));
           }
-          const pass = f32x4.ge(f32x4.abs(u), vth);
-          sum = f32x4.add(sum, f32x4.mul(v128.load(wgt + (<usize>j << 4)), v128.and(u, pass)));
-          cnt = i32x4.sub(cnt, pass);
+          const p0 = f32x4.ge(f32x4.abs(u0), vth);
+          const p1 = f32x4.ge(f32x4.abs(u1), vth);
+          const p2 = f32x4.ge(f32x4.abs(u2), vth);
+          const p3 = f32x4.ge(f32x4.abs(u3), vth);
+          if (rec) {
+            const wj = load<f32>(wgt + (<usize>j << 4));
+            const w0 = row * n1 + h;
+            recordLanes(rec, u0, p0, wj, w0);
+            recordLanes(rec, u1, p1, wj, w0 + 4);
+            recordLanes(rec, u2, p2, wj, w0 + 8);
+            recordLanes(rec, u3, p3, wj, w0 + 12);
+          } else {
+            const w = v128.load(wgt + (<usize>j << 4));
+            s0 = f32x4.add(s0, f32x4.mul(w, v128.and(u0, p0)));
+            s1 = f32x4.add(s1, f32x4.mul(w, v128.and(u1, p1)));
+            s2 = f32x4.add(s2, f32x4.mul(w, v128.and(u2, p2)));
+            s3 = f32x4.add(s3, f32x4.mul(w, v128.and(u3, p3)));
+            cnt = i32x4.sub(i32x4.sub(cnt, p0), p1);
+            cnt = i32x4.sub(i32x4.sub(cnt, p2), p3);
+          }
         }
       }
-      passed += <i64>(i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3));
-      const wp = wRow + ho;
-      v128.store(wp, f32x4.add(v128.load(wp), f32x4.mul(f32x4.splat(scale), sum)));
+      if (!rec) {
+        passed += <i64>(i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3));
+        const wp = wRow + ho;
+        v128.store(wp, f32x4.add(v128.load(wp), s0));
+        v128.store(wp + 16, f32x4.add(v128.load(wp + 16), s1));
+        v128.store(wp + 32, f32x4.add(v128.load(wp + 32), s2));
+        v128.store(wp + 48, f32x4.add(v128.load(wp + 48), s3));
+      }
     }
   }
   store<f64>(counts, load<f64>(counts) + <f64>passed);

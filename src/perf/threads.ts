@@ -11,6 +11,9 @@ import { KERNELS_SHARED_WASM_BASE64 } from './kernels-wasm.ts';
 import type { KernelExports } from './engine.ts';
 
 const MAX_ARGS = 32;
+/** The kernels a worker can run (ctrl[3] is the index). */
+export const POOL_KERNELS = ['tclSynapses', 'gemmAcc'] as const;
+export type PoolKernel = (typeof POOL_KERNELS)[number];
 const PAGE = 65536;
 
 // Plain JS (no TypeScript loader needed in the worker): wait for a job, run it, signal done.
@@ -25,7 +28,7 @@ for (;;) {
   Atomics.wait(ctrl, 0, gen);
   gen = Atomics.load(ctrl, 0);
   if (gen < 0) break;
-  try { k[ctrl[3] === 0 ? 'tclInputWeights' : 'gemmAcc'](...Array.from(args.subarray(0, ctrl[2]))); }
+  try { k[${JSON.stringify(POOL_KERNELS)}[ctrl[3]]](...Array.from(args.subarray(0, ctrl[2]))); }
   catch (e) { Atomics.store(ctrl, 1, -gen); Atomics.notify(ctrl, 1); continue; }  // reported to the caller, not thrown (an uncaught worker error would crash the process)
   Atomics.store(ctrl, 1, gen);
   Atomics.notify(ctrl, 1);
@@ -88,8 +91,12 @@ export class KernelPool {
     return new Float32Array(this.memory.buffer, p, n);
   }
 
-  /** Runs tclInputWeights with jobs[i] on thread i (0 = this thread) and waits for all. */
-  runTclInputWeights(jobs: number[][]): void {
+  buffer(): ArrayBuffer {
+    return this.memory.buffer as unknown as ArrayBuffer;
+  }
+
+  /** Runs kernel `name` with jobs[i] on thread i (0 = this thread) and waits for all. */
+  run(name: PoolKernel, jobs: number[][]): void {
     if (jobs.length > this.threads) throw new Error('KernelPool: more jobs than threads');
     if (this.broken) throw new Error(`KernelPool: a worker thread died (${this.broken}); set TFJS_TCL_THREADS=1 to run without threads`);
     const gen = ++this.gen;
@@ -98,11 +105,11 @@ export class KernelPool {
       if (a.length > MAX_ARGS) throw new Error('KernelPool: too many arguments');
       s.args.set(a);
       s.ctrl[2] = a.length;
-      s.ctrl[3] = 0;
+      s.ctrl[3] = POOL_KERNELS.indexOf(name);
       Atomics.store(s.ctrl, 0, gen);
       Atomics.notify(s.ctrl, 0);
     });
-    if (jobs.length) this.k.tclInputWeights(...jobs[0]);
+    if (jobs.length) (this.k[name] as (...a: number[]) => void)(...jobs[0]);
     for (const s of this.slots.slice(0, jobs.length - 1)) {
       for (;;) {
         const done = Atomics.load(s.ctrl, 1);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyDense } from '../../layers/energy-dense.ts';
-import type { Rng } from '../../rng.ts';
+import { absQuantile, absQuantileOfChunks } from '../../perf/select.ts';
 import { U_SCALE, type CycleMaps } from './tcl-cycle.ts';
 
 /** Runs f in a tidy scope and returns its result's values (the tensor is disposed). */
@@ -32,54 +32,7 @@ export function deadZoneSum(u: Float32Array, G: number, P: number, theta: number
   return passed;
 }
 
-/** q-quantile of |v| over (a random sample of at most 65,536 of) the values. */
-export function absQuantile(values: Float32Array, q: number, rng?: Rng): number {
-  const n = values.length;
-  const m = Math.min(n, 65536);
-  const s = new Float32Array(m);
-  for (let i = 0; i < m; i++) s[i] = Math.abs(values[m === n ? i : Math.floor((rng ? rng.next() : Math.random()) * n)]);
-  return selectKth(s, Math.min(m - 1, Math.floor(q * m)));
-}
-
-/**
- * The k-th smallest value (0-based) of `a`, reordering `a` in place: Hoare's selection with a
- * median-of-three pivot, O(n) on average — the value a full sort would put at index k, at a
- * tenth of the cost on the 65,536 samples TCL draws per group and batch.
- */
-export function selectKth(a: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // Median of a[lo], a[mid], a[hi] as the pivot.
-    if (a[mid] < a[lo]) swap(a, mid, lo);
-    if (a[hi] < a[lo]) swap(a, hi, lo);
-    if (a[hi] < a[mid]) swap(a, hi, mid);
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        swap(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    // Now a[lo..j] <= pivot <= a[i..hi], and a[j+1..i-1] == pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-function swap(a: Float32Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
-}
+export { absQuantile, selectKth } from '../../perf/select.ts';
 
 /** Stacks a per-state signal list relative to state 0: [nStates−1, P]. */
 export function relativeSignals(sig: tf.Tensor[]): tf.Tensor2D {
@@ -99,7 +52,9 @@ export function toURelative(maps: CycleMaps): tf.Tensor2D {
 
 /**
  * Fast path for the clamped-input weights: Σ_j w_j g(u_j) with u_j = xᵀ D_j / B, D = toU · ΔH.
- * Returns the accumulated [n0 × n1] sum, the number of passing pairs and, for 'quantile', θ.
+ * Returns the accumulated [n0 × n1] sum, the number of passing pairs and θ: fixed, or for
+ * `{ q }` the exact q-quantile of |u| over the rows with ink in the batch × n1 × G grid points
+ * (the same population as the wasm kernel's, src/perf/fused-tcl.ts; rows without ink have u = 0).
  */
 export function inputWeightsFast(
   x: tf.Tensor2D,
@@ -108,13 +63,10 @@ export function inputWeightsFast(
   maps: CycleMaps,
   n1: number,
   theta: number | { q: number },
-  rng?: Rng,
-  fusedSum?: (theta: number) => { sum: Float32Array; passed: number },
 ): { sum: Float32Array; passed: number; theta: number } {
   const B = x.shape[0];
   const n0 = x.shape[1];
   const G = maps.grid;
-  if (fusedSum && typeof theta === 'number') return { ...fusedSum(theta), theta };
   const D = download(() => tf.matMul(toU, dH)); // [G, B, n1]
   const xs = download(() => tf.clipByValue(x, 0, 1)); // [B, n0]
   // Rows whose input is 0 in every example have u = 0 exactly.
@@ -134,19 +86,16 @@ export function inputWeightsFast(
   if (typeof theta === 'number') {
     th = theta;
   } else {
-    // Adaptive dead zone (ours): θ = q-quantile of |u| over 32 random input rows and every grid point.
-    const pick = Math.min(32, nR);
-    const sample = new Float32Array(pick * B);
-    for (let r = 0; r < pick; r++) {
-      const src = Math.floor((rng ? rng.next() : Math.random()) * nR);
-      sample.set(xT.subarray(src * B, src * B + B), r * B);
-    }
-    const u = download(() => tf.matMul(tf.tensor2d(sample, [pick, B]), tf.tensor3d(D, [G, B, n1]).transpose([1, 0, 2]).reshape([B, G * n1])));
-    th = absQuantile(u, theta.q, rng);
-  }
-  if (fusedSum) {
-    xTt.dispose();
-    return { ...fusedSum(th), theta: th };
+    // Adaptive dead zone (ours): θ = the q-quantile of |u| over every active row and grid point, exactly.
+    const Dall = tf.tidy(() => tf.tensor3d(D, [G, B, n1]).transpose([1, 0, 2]).reshape([B, G * n1]));
+    const ROWS = 16;
+    th = absQuantileOfChunks((visit) => {
+      for (let r0 = 0; r0 < nR; r0 += ROWS) {
+        const nr = Math.min(ROWS, nR - r0);
+        visit(download(() => tf.matMul(tf.tensor2d(xT.subarray(r0 * B, (r0 + nr) * B), [nr, B]), Dall)));
+      }
+    }, theta.q);
+    Dall.dispose();
   }
   // Bound per column (j, h): with x ∈ [0,1], u ∈ [Σ_b D⁻/B, Σ_b D⁺/B].
   const colJ: number[] = [];
@@ -254,6 +203,6 @@ export function writeFastMemory(layer: EnergyDense, maps: CycleMaps, sigStatesW:
 }
 
 
-export function quantileOfU(sig: tf.Tensor2D, toU: tf.Tensor2D, q: number, rng?: Rng): number {
-  return absQuantile(download(() => tf.matMul(toU, relativeSignals(tf.unstack(sig)))), q, rng);
+export function quantileOfU(sig: tf.Tensor2D, toU: tf.Tensor2D, q: number): number {
+  return absQuantile(download(() => tf.matMul(toU, relativeSignals(tf.unstack(sig)))), q);
 }

@@ -21,23 +21,13 @@ import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '../../network/dynamics.ts';
 import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
 import { FusedBatch } from '../../perf/fused-relax.ts';
-import { inputWeightsFused, inputWeightsFusedSupports } from '../../perf/fused-tcl.ts';
+import { hiddenWeightsFused, inputWeightsFused, newQuantileState, type QuantileState } from '../../perf/fused-tcl.ts';
 import { parseDeadZone, type TclHyper } from '../preset.ts';
 import type { Rng } from '../../rng.ts';
 import { applyDelta, scaledLr, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
 import { hebbian } from './ep.ts';
 import { cycleMaps, type CycleMaps } from './tcl-cycle.ts';
-import {
-  absQuantile,
-  deadZoneSum,
-  download,
-  inputWeightsFast,
-  quantileOfU,
-  relativeSignals,
-  steppedSynapses,
-  toURelative,
-  writeFastMemory,
-} from './tcl-synapses.ts';
+import { absQuantile, deadZoneSum, download, inputWeightsFast, quantileOfU, relativeSignals, steppedSynapses, toURelative, writeFastMemory } from './tcl-synapses.ts';
 
 /** Per-group dead-zone thresholds actually used (fixed, or measured per batch for 'quantile:q'). */
 export interface Thresholds {
@@ -51,7 +41,7 @@ export interface TclOptions {
   /** Write the synapse memory into the layers (always in faithful mode). */
   writeMemory?: boolean;
   timer?: PhaseTimer;
-  /** RNG for the quantile dead zone's row sample. */
+  /** Unused since the quantile dead zone is exact (kept for callers that pass one). */
   rng?: Rng;
   /** false: plain tfjs path for the 'fast' update (default: wasm kernels on the wasm backend, src/perf). */
   fused?: boolean;
@@ -85,7 +75,7 @@ function relaxCycle(net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHy
   }
 }
 
-/** relaxCycle on the wasm kernels; also returns the hidden states' heap buffers for the input-weight kernel. */
+/** relaxCycle on the wasm kernels; also returns the states' heap buffers (hidden[l][k]: layer k+1 at state l) for the synapse kernels. */
 function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHyper, maps: CycleMaps, timer?: PhaseTimer) {
   const { eps, freeSteps, schedule } = net.relaxation;
   const fb = new FusedBatch(kern, net.couplings(), batch.x, batch.target, net.sizes);
@@ -99,12 +89,36 @@ function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: 
       }
       return sets;
     });
-    return { fb, states: sets.map((st) => fb.tensors(st)), hidden: sets.map((st) => st[0]) };
+    return { fb, states: sets.map((st) => fb.tensors(st)), hidden: sets };
   } catch (e) {
     fb.dispose();
     throw e;
   }
 }
+
+/**
+ * One synapse group of a cycle — the bias b_k or the weights W_k of coupling k — and what every
+ * implementation of its update needs: the signal per cycle state (bias: mean ρ(post); weights:
+ * ρ(pre)ᵀρ(post)/B) is given by the states, and an implementation returns Σ_j w_j g(u_j) per
+ * parameter for a dead zone that is fixed or the q-quantile of |u| over the group.
+ */
+export interface SynapseGroup {
+  kind: 'W' | 'b';
+  /** Coupling index k: pre = layer k (the input for k = 0), post = layer k + 1. */
+  k: number;
+  shape: number[];
+}
+
+/** The update of one synapse group for one cycle, before the factor lr/β. */
+export interface GroupUpdate {
+  sum: Float32Array;
+  /** (parameter, grid point) pairs that passed the dead zone. */
+  passed: number;
+  theta: number;
+}
+
+/** An implementation of the group update: faithful (stepped in time), plain tfjs, or the wasm kernels. */
+export type GroupUpdater = (g: SynapseGroup, deadZone: number | { q: number; state: QuantileState }) => GroupUpdate;
 
 /**
  * The TCL update for one batch at signed β (not applied).
@@ -113,75 +127,35 @@ function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: 
  */
 export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHyper, opts: TclOptions = {}): TclResult {
   const maps = cachedCycleMaps(hyper);
-  const kern = hyper.update === 'fast' && opts.fused !== false && inputWeightsFusedSupports(net.sizes) ? kernelsForBackend() : null;
+  const fast = hyper.update === 'fast';
+  const kern = fast && opts.fused !== false ? kernelsForBackend() : null;
   const fused = kern ? relaxCycleFused(kern, net, batch, beta, hyper, maps, opts.timer) : null;
   const states = fused ? fused.states : relaxCycle(net, batch, beta, hyper, maps, opts.timer);
   const mode = parseDeadZone(hyper.deadZone);
   const layers = net.couplingLayers;
-  const L = layers.length;
-  const faithful = hyper.update === 'faithful';
-  const writeMemory = faithful || !!opts.writeMemory;
+  const toU = toURelative(maps);
+  const update = !fast ? faithfulUpdater(net, batch, states, maps, toU) : plainUpdater(net, batch, states, maps, toU, fused ? { kern: kern as Kernels, ...fused } : null);
   const theta: Thresholds = { W: [], b: [] };
   const pass: { W: number[]; b: number[] } = { W: [], b: [] };
-  const W: tf.Tensor2D[] = [];
-  const b: tf.Tensor1D[] = [];
-  const toU = toURelative(maps);
+  const delta: Delta = { W: [], b: [] };
   try {
     timed(opts.timer, 'synapse update', () => {
-      for (let k = 0; k < L; k++) {
-        const layer = layers[k];
-        const nIn = net.sizes[k];
-        const nOut = net.sizes[k + 1];
-        const scale = hyper.lr[k] / beta;
-        const adaptive = mode.kind === 'quantile' && !opts.theta ? mode.q : null;
-        // --- bias: s = mean_b ρ(post)
-        const sigB = tf.tidy(() => tf.stack(states.map((st) => tf.mean(st[k], 0))) as tf.Tensor2D); // [S, nOut]
-        {
-          let th = opts.theta ? opts.theta.b[k] : hyper.theta.b[k];
-          let sum: Float32Array;
-          let passed: number;
-          if (faithful) {
-            if (adaptive !== null) th = quantileOfU(sigB, toU, adaptive, opts.rng);
-            ({ sum, passed } = steppedSynapses(sigB, maps, th, layer.biasMemory));
-          } else {
-            const u = download(() => tf.matMul(toU, relativeSignals(tf.unstack(sigB))));
-            if (adaptive !== null) th = absQuantile(u, adaptive, opts.rng);
-            sum = new Float32Array(nOut);
-            passed = deadZoneSum(u, maps.grid, nOut, th, maps.weights, sum);
-          }
-          theta.b.push(th);
-          pass.b.push(passed / (maps.grid * nOut));
-          b.push(tf.tidy(() => tf.mul(scale, tf.tensor1d(sum))) as tf.Tensor1D);
+      // The rule: per group, Δp = lr_k/β · Σ_j w_j g(u_j) with the group's dead zone.
+      for (let k = 0; k < layers.length; k++) {
+        for (const kind of ['b', 'W'] as const) {
+          const shape = kind === 'W' ? [net.sizes[k], net.sizes[k + 1]] : [net.sizes[k + 1]];
+          const dz = opts.theta ? opts.theta[kind][k] : mode.kind === 'quantile' ? { q: mode.q, state: quantileState(layers[k], kind, beta) } : hyper.theta[kind][k];
+          const r = update({ kind, k, shape }, dz);
+          theta[kind].push(r.theta);
+          pass[kind].push(r.passed / (maps.grid * r.sum.length));
+          const scale = hyper.lr[k] / beta;
+          (delta[kind] as tf.Tensor[]).push(tf.tidy(() => tf.mul(scale, tf.tensor(r.sum, shape))));
         }
-        // --- weights: s = ρ(pre)ᵀρ(post)/B
-        const pre = (l: number) => (k === 0 ? batch.x : states[l][k - 1]);
-        const sigW = () => tf.tidy(() => tf.stack(states.map((st, l) => hebbian(pre(l), st[k]).reshape([-1]))) as tf.Tensor2D);
-        let th = opts.theta ? opts.theta.W[k] : hyper.theta.W[k];
-        let sum: Float32Array;
-        let passed: number;
-        if (faithful) {
-          const sig = sigW();
-          if (adaptive !== null) th = quantileOfU(sig, toU, adaptive, opts.rng);
-          ({ sum, passed } = steppedSynapses(sig, maps, th, layer.kernelMemory));
-          sig.dispose();
-        } else if (k === 0) {
-          const dH = tf.tidy(() => relativeSignals(states.map((st) => st[0])));
-          const fusedSum = fused ? (t: number) => inputWeightsFused(kern as Kernels, fused.fb, fused.hidden, maps, t) : undefined;
-          const r = inputWeightsFast(batch.x, dH, toU, maps, nOut, adaptive !== null ? { q: adaptive } : th, opts.rng, fusedSum);
-          dH.dispose();
-          ({ sum, passed } = r);
-          th = r.theta;
-        } else {
-          const ud = download(() => tf.matMul(toU, relativeSignals(states.map((st) => hebbian(st[k - 1], st[k])))));
-          if (adaptive !== null) th = absQuantile(ud, adaptive, opts.rng);
-          sum = new Float32Array(nIn * nOut);
-          passed = deadZoneSum(ud, maps.grid, nIn * nOut, th, maps.weights, sum);
+        if (fast && opts.writeMemory) {
+          const sigB = stackedSignals(batch, states, k, 'b');
+          writeFastMemory(layers[k], maps, () => stackedSignals(batch, states, k, 'W'), sigB);
+          sigB.dispose();
         }
-        theta.W.push(th);
-        pass.W.push(passed / (maps.grid * nIn * nOut));
-        W.push(tf.tidy(() => tf.mul(scale, tf.tensor2d(sum, [nIn, nOut]))) as tf.Tensor2D);
-        if (writeMemory && !faithful) writeFastMemory(layer, maps, sigW, sigB);
-        sigB.dispose();
       }
     });
   } finally {
@@ -190,7 +164,80 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
   }
   const free = states[0];
   states.slice(1).forEach((st) => st.forEach((t) => t.dispose()));
-  return { delta: { W, b }, free, theta, passFraction: pass };
+  return { delta, free, theta, passFraction: pass };
+}
+
+/** The group's signal per cycle state, stacked: [S, parameters]. */
+function stackedSignals(batch: Batch, states: tf.Tensor2D[][], k: number, kind: 'W' | 'b'): tf.Tensor2D {
+  return tf.tidy(() =>
+    tf.stack(states.map((st) => (kind === 'b' ? tf.mean(st[k], 0) : hebbian(k === 0 ? batch.x : st[k - 1], st[k]).reshape([-1])))) as tf.Tensor2D,
+  );
+}
+
+/** Faithful: every synapse's FIR memory stepped through the cycle's grid (writes the memory). */
+function faithfulUpdater(net: EnergyNetwork, batch: Batch, states: tf.Tensor2D[][], maps: CycleMaps, toU: tf.Tensor2D): GroupUpdater {
+  return (g, dz) => {
+    const sig = stackedSignals(batch, states, g.k, g.kind);
+    try {
+      const th = typeof dz === 'number' ? dz : quantileOfU(sig, toU, dz.q);
+      const layer = net.couplingLayers[g.k];
+      return { ...steppedSynapses(sig, maps, th, g.kind === 'W' ? layer.kernelMemory : layer.biasMemory), theta: th };
+    } finally {
+      sig.dispose();
+    }
+  };
+}
+
+/**
+ * Fast (u is linear in the signal): u = toU · (signal relative to the free state), in plain tfjs, or
+ * for every weight group on the wasm kernels (`fused`; src/perf/fused-tcl.ts). Biases (n_k
+ * parameters) stay in plain tfjs.
+ */
+function plainUpdater(
+  net: EnergyNetwork,
+  batch: Batch,
+  states: tf.Tensor2D[][],
+  maps: CycleMaps,
+  toU: tf.Tensor2D,
+  fused: { kern: Kernels; fb: FusedBatch; hidden: number[][] } | null,
+): GroupUpdater {
+  return (g, dz) => {
+    const n = g.shape.reduce((a, b) => a * b, 1);
+    if (g.kind === 'W' && g.k === 0) {
+      if (fused) return inputWeightsFused(fused.kern, fused.fb, fused.hidden.map((h) => h[0]), maps, dz);
+      const dH = tf.tidy(() => relativeSignals(states.map((st) => st[0])));
+      try {
+        return inputWeightsFast(batch.x, dH, toU, maps, net.sizes[1], typeof dz === 'number' ? dz : { q: dz.q });
+      } finally {
+        dH.dispose();
+      }
+    }
+    if (g.kind === 'W' && fused) {
+      return hiddenWeightsFused(fused.kern, fused.fb, fused.hidden.map((h) => [h[g.k - 1], h[g.k]]), g.k, maps, dz);
+    }
+    const u = download(() => {
+      const sig = g.kind === 'b' ? states.map((st) => tf.mean(st[g.k], 0)) : states.map((st) => hebbian(st[g.k - 1], st[g.k]));
+      return tf.matMul(toU, relativeSignals(sig));
+    });
+    const th = typeof dz === 'number' ? dz : absQuantile(u, dz.q);
+    const sum = new Float32Array(n);
+    const passed = deadZoneSum(u, maps.grid, n, th, maps.weights, sum);
+    return { sum, passed, theta: th };
+  };
+}
+
+const quantileStates = new WeakMap<object, Map<string, QuantileState>>();
+/**
+ * The adaptive dead zone's per-group memory (speeds the kernels up; never changes a result), one
+ * per sign of β: with random signs the |u| distribution alternates between two regimes.
+ */
+function quantileState(layer: object, kind: 'W' | 'b', beta: number): QuantileState {
+  let m = quantileStates.get(layer);
+  if (!m) quantileStates.set(layer, (m = new Map()));
+  const key = `${kind}${beta < 0 ? '-' : '+'}`;
+  let s = m.get(key);
+  if (!s) m.set(key, (s = newQuantileState()));
+  return s;
 }
 
 const mapsCache = new Map<string, CycleMaps>();
