@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultRuns, runComparison } from '../report/compare.ts';
 import type { MethodName } from '../training/types.ts';
-import { addDataOptions, addGlobalOptions, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg } from './common.ts';
+import { addDataOptions, addGlobalOptions, addNudgingOption, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg } from './common.ts';
 import { progressBar, type Progress } from './progress.ts';
 import { textTable } from '../report/format.ts';
 
@@ -23,6 +23,7 @@ export function register(program: Command): void {
   addDataOptions(cmd);
   addSeedOption(cmd);
   addTclOptions(cmd);
+  addNudgingOption(cmd);
   addScheduleOption(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
@@ -42,6 +43,7 @@ export function register(program: Command): void {
         seed: opts.seed,
         model: opts.model,
         lrSchedule: opts.lrSchedule,
+        nudging: opts.nudging,
         tcl: { protocol: opts.protocol, tclUpdate: opts.tclUpdate, deadZone: opts.deadZone, cycle: opts.cycle },
         out,
         dataset: opts.dataset,

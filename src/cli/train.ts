@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { pct } from '../report/format.ts';
 import { trainNetwork, type TrainSummary } from '../training/train.ts';
-import { addDataOptions, addGlobalOptions, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, interruptible, intArg, TclError } from './common.ts';
+import { addDataOptions, addGlobalOptions, addNudgingOption, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, interruptible, intArg, TclError } from './common.ts';
 import { progressBar } from './progress.ts';
 
 export function formatSummary(s: TrainSummary): string[] {
@@ -28,13 +28,14 @@ export function register(program: Command): void {
   addDataOptions(cmd, { split: null });
   addSeedOption(cmd);
   addTclOptions(cmd);
+  addNudgingOption(cmd);
   addScheduleOption(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
     const interrupt = interruptible('writing a checkpoint');
     if (opts.resume) {
       // A resumed run continues exactly as checkpointed: settings that would change it are refused.
-      const fixed = ['model', 'batchSize', 'dataset', 'dataDir', 'split', 'trainSize', 'testSize', 'seed', 'protocol', 'tclUpdate', 'deadZone', 'cycle', 'lrSchedule'];
+      const fixed = ['model', 'batchSize', 'dataset', 'dataDir', 'split', 'trainSize', 'testSize', 'seed', 'protocol', 'tclUpdate', 'deadZone', 'cycle', 'nudging', 'lrSchedule'];
       const given = fixed.filter((k) => cmd.getOptionValueSource(k) === 'cli');
       if (given.length) {
         const flags = given.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ');
@@ -59,6 +60,7 @@ export function register(program: Command): void {
         tclUpdate: opts.tclUpdate,
         deadZone: opts.deadZone,
         cycle: opts.cycle,
+        nudging: opts.nudging,
         lrSchedule: opts.lrSchedule,
         out: opts.out,
         resume: opts.resume,

@@ -16,7 +16,7 @@ import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
 import { makeMethod, networkFromPreset } from './build.ts';
-import { parseDeadZone, parseLrSchedule, validatePreset, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
+import { NUDGINGS, parseDeadZone, parseLrSchedule, validatePreset, type Nudging, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
 import { loadPreset } from './preset-files.ts';
 import type { MethodName, TrainingMethod } from './types.ts';
 
@@ -34,6 +34,8 @@ export interface TrainConfig extends DatasetOptions {
   tclUpdate?: TclHyper['update'];
   deadZone?: string;
   cycle?: TclHyper['cycle'];
+  /** Nudging variant for EP and TCL: 'random-sign' (the preset default) | 'positive' | 'negative' | 'centered'. */
+  nudging?: Nudging;
   /** Learning-rate schedule for any method: 'constant' | 'exp:G' | 'cosine[:F]' (default: the preset's). */
   lrSchedule?: string;
   /** Directory for the model, metrics.json and checkpoints. */
@@ -53,6 +55,8 @@ export interface TrainConfig extends DatasetOptions {
 export interface TrainSummary {
   method: MethodName;
   protocol?: ProtocolName;
+  /** EP and TCL: the nudging variant the run used. */
+  nudging?: Nudging;
   dataset: string;
   split: string;
   splitDescription: string;
@@ -79,7 +83,7 @@ const METRICS_FILE = 'metrics.json';
 const METHOD_STATE_FILE = 'optimizer.bin';
 
 /** The preset with the config's overrides applied. */
-export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle' | 'lrSchedule'>): Preset {
+export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle' | 'lrSchedule' | 'nudging'>): Preset {
   // A preset object from a caller is checked like a file (and gets the same defaults).
   const p: Preset = typeof cfg.model === 'object' ? validatePreset(structuredClone(cfg.model), 'model preset') : loadPreset(cfg.model);
   if (cfg.batchSize != null) p.batchSize = cfg.batchSize;
@@ -89,6 +93,11 @@ export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'pr
   if (cfg.deadZone) {
     parseDeadZone(cfg.deadZone);
     p.tcl.deadZone = cfg.deadZone;
+  }
+  if (cfg.nudging) {
+    if (!NUDGINGS.includes(cfg.nudging)) throw new TclError(`nudging must be one of ${NUDGINGS.join(', ')}, got '${cfg.nudging}'`);
+    p.ep.nudging = cfg.nudging;
+    p.tcl.nudging = cfg.nudging;
   }
   if (cfg.lrSchedule) {
     parseLrSchedule(cfg.lrSchedule);
@@ -254,6 +263,7 @@ export async function trainNetwork(cfg: TrainConfig): Promise<{ net: EnergyNetwo
   const summary: TrainSummary = {
     method: methodName,
     protocol: methodName === 'tcl' ? preset.tcl.protocol : undefined,
+    nudging: methodName === 'bp' ? undefined : preset[methodName].nudging,
     dataset: data.name,
     split: data.split,
     splitDescription: data.description,
