@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, initBackend, type BackendName } from '../backend.ts';
 import { TclError } from '../errors.ts';
-import { parseLrSchedule } from '../training/preset.ts';
+import { NUDGINGS, parseLrSchedule } from '../training/preset.ts';
 import { METHODS, type MethodName } from '../training/types.ts';
 
 export interface GlobalOptions {
@@ -66,6 +66,13 @@ export function addTclOptions(cmd: Command): Command {
     .addOption(new Option('--tcl-update <mode>', "TCL synapse update: fast (kernel linearity) | faithful (each synapse's memory stepped in time)").choices(['fast', 'faithful']))
     .option('--dead-zone <mode>', "TCL dead zone: fixed (the paper's thresholds) | quantile:Q (ours: per-batch Q-quantile of |u|)")
     .addOption(new Option('--cycle <c>', "TCL cycle: authors (levels relaxed from the free state) | continuous").choices(['authors', 'continuous']));
+}
+
+/** `--nudging`: how β is applied per batch, for EP and TCL alike (train, compare). */
+export function addNudgingOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--nudging <n>', "EP and TCL nudging: random-sign (the paper's: ±beta, sign per batch) | positive | negative (one-sided) | centered (+beta and -beta; TCL: a cycle from -beta to +beta) (default: the preset's)").choices([...NUDGINGS]),
+  );
 }
 
 /** `--lr-schedule`: one learning-rate schedule for every method, in train and compare. */

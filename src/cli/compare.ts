@@ -13,7 +13,7 @@ import type { SpecRun, SweepSpec } from '../sweep/spec.ts';
 import { runSweep, type SweepResult } from '../sweep/sweep.ts';
 import type { RunConfig } from '../sweep/types.ts';
 import type { MethodName } from '../training/types.ts';
-import { addDataOptions, addGlobalOptions, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg, seedsArg, TclError } from './common.ts';
+import { addDataOptions, addGlobalOptions, addNudgingOption, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg, seedsArg, TclError } from './common.ts';
 import { sweepProgress } from './sweep.ts';
 
 function timestamp(d: Date): string {
@@ -80,6 +80,7 @@ export function register(program: Command): void {
   addDataOptions(cmd);
   addSeedOption(cmd);
   addTclOptions(cmd);
+  addNudgingOption(cmd);
   addScheduleOption(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     if (opts.seeds && cmd.getOptionValueSource('seed') === 'cli') throw new TclError('give --seed S (one seed) or --seeds N|LIST, not both');

@@ -137,7 +137,7 @@ export function register(program: Command): void {
     .option('--offset <s>', 'baseline s_f, the free value (signal units)', numArg('--offset'), 0)
     .addOption(new Option('--g <g>', 'nonlinearity: deadzone | linear | smooth (Hill switch u x^n/(1+x^n), x = |u|/theta)').choices([...NONLINEARITY_NAMES]).default('deadzone'))
     .option('--sharpness <n>', 'Hill exponent n of --g smooth', posArg('--sharpness'), 6)
-    .addOption(new Option('--protocol <p>', 'sawtooth (fast up, slow down) | reversed | triangle | random-sign (sawtooth, direction drawn per cycle)').choices([...SIGNAL_PROTOCOL_NAMES]).default('sawtooth'))
+    .addOption(new Option('--protocol <p>', 'sawtooth (fast up, slow down) | reversed | triangle | random-sign (sawtooth, direction drawn per cycle) | centered (sawtooth from s_f - A to s_f + A: centered nudging; Δw/A is per swing 2A)').choices([...SIGNAL_PROTOCOL_NAMES]).default('sawtooth'))
     .option('--alpha <a>', 'learning rate alpha in dw/dt = alpha g(u)', numArg('--alpha'), 1)
     .option('--cycles <n>', 'measured cycles (Δw is reported per cycle)', intArg('--cycles', 1), 1)
     .option('--adapt-cycles <n>', 'cycles run before measuring (the synapse starts adapted to s_f)', intArg('--adapt-cycles', 0), 1)
@@ -284,7 +284,7 @@ function defaultAmplitudes(s: SynapseSetup): SweepRange {
 
 async function runSweep(setup: SynapseSetup, opts: SynapseOpts, backend: string): Promise<void> {
   const { key, range } = opts.sweep!;
-  if (setup.protocol === 'random-sign') throw new TclError('--sweep needs a periodic protocol (sawtooth, reversed, triangle), not random-sign');
+  if (setup.protocol === 'random-sign' || setup.protocol === 'centered') throw new TclError(`--sweep needs a periodic protocol (sawtooth, reversed, triangle), not ${setup.protocol}`);
   if (key === 'damping' && setup.kernel !== 'minimal') throw new TclError('--sweep damping needs --kernel minimal');
   if (key !== 'amplitude' && setup.kernel === 'esa') throw new TclError(`--sweep ${key} does not apply to the esa kernel (it has no tau_K or damping): sweep gamma with --figure dissipation`);
   if (setup.kernel === 'esa' && setup.g === 'smooth') throw new TclError('sweeps of the esa kernel take --g deadzone or linear');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { pct } from '../report/format.ts';
 import { trainNetwork, type TrainSummary } from '../training/train.ts';
-import { addDataOptions, addGlobalOptions, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, interruptible, intArg, TclError } from './common.ts';
+import { addDataOptions, addGlobalOptions, addNudgingOption, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, interruptible, intArg, TclError } from './common.ts';
 import { progressBar } from './progress.ts';
 
 export function formatSummary(s: TrainSummary): string[] {
@@ -29,6 +29,7 @@ export function register(program: Command): void {
   addDataOptions(cmd, { split: null });
   addSeedOption(cmd);
   addTclOptions(cmd);
+  addNudgingOption(cmd);
   addScheduleOption(cmd);
   addGlobalOptions(cmd).action(async (opts) => {
     const backend = await backendFrom(opts);
@@ -55,6 +56,7 @@ export function register(program: Command): void {
         tclUpdate: given('tclUpdate'),
         deadZone: given('deadZone'),
         cycle: given('cycle'),
+        nudging: given('nudging'),
         lrSchedule: given('lrSchedule'),
         out: opts.out,
         resume: opts.resume,

@@ -24,6 +24,8 @@ export interface CompareConfig extends DatasetOptions {
   lrSchedule?: string;
   /** Report directory; each run's model goes to <out>/models/<label>. */
   out: string;
+  /** Nudging variant for every EP and TCL run (default: the preset's). */
+  nudging?: TrainConfig['nudging'];
   /** TCL settings for every TCL run (a run's own protocol, e.g. the reversed control, wins). */
   tcl?: Pick<TrainConfig, 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle'>;
   onRunStart?: (run: CompareRun, index: number) => void;
@@ -73,6 +75,7 @@ export async function runComparison(cfg: CompareConfig): Promise<CompareResult> 
       data,
       model: cfg.model,
       lrSchedule: cfg.lrSchedule,
+      nudging: cfg.nudging,
       epochs: cfg.epochs,
       seed: cfg.seed,
       out: modelDir,

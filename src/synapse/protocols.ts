@@ -6,7 +6,12 @@
  * - reversed: slow up (tau_s), fast down (tau_f) — flips the sign of the update;
  * - triangle: both ramps (tau_f + tau_s)/2 — no net update;
  * - random-sign: the sawtooth with the direction of the excursion (±A) drawn per cycle, as
- *   the trainers draw the sign of beta per batch.
+ *   the trainers draw the sign of beta per batch;
+ * - centered: the sawtooth between s_f − A and s_f + A (fast up from the −β signal to the +β
+ *   signal, slow back; the centered nudging of training/methods/tcl-cycle.ts seen by one
+ *   synapse). Its contrastive update is the swing 2A: `amplitude` of the built protocol is 2A
+ *   and its `baseline` s_f − A (where the cycle starts), so Δw/amplitude ≈ 1 in the window,
+ *   like the trainers' division by 2β; the window in A is half the sawtooth's.
  *
  * The relative level r(t) ∈ [0, 1] is also the nudging strength beta(t)/beta_max.
  */
@@ -14,8 +19,8 @@ import { Rng } from '../rng.ts';
 
 export type ProtocolName = 'sawtooth' | 'reversed' | 'triangle';
 export const PROTOCOL_NAMES: readonly ProtocolName[] = ['sawtooth', 'reversed', 'triangle'];
-export type SignalProtocolName = ProtocolName | 'random-sign';
-export const SIGNAL_PROTOCOL_NAMES: readonly SignalProtocolName[] = [...PROTOCOL_NAMES, 'random-sign'];
+export type SignalProtocolName = ProtocolName | 'random-sign' | 'centered';
+export const SIGNAL_PROTOCOL_NAMES: readonly SignalProtocolName[] = [...PROTOCOL_NAMES, 'random-sign', 'centered'];
 
 /**
  * The sample times in one nudging cycle (cycle length 1) and the relative beta level at each, for
@@ -61,6 +66,7 @@ export function rampDurations(name: SignalProtocolName, tauFast: number, tauSlow
   switch (name) {
     case 'sawtooth':
     case 'random-sign':
+    case 'centered':
       return { up: tauFast, down: tauSlow };
     case 'reversed':
       return { up: tauSlow, down: tauFast };
@@ -111,6 +117,10 @@ export function mulberry32(seed: number): () => number {
  *   p.signal(1)   // 50 (the clamped value, end of the fast ramp)
  */
 export function makeProtocol(name: SignalProtocolName, opts: ProtocolOptions): Protocol {
+  if (name === 'centered') {
+    const a = opts.amplitude;
+    return { ...makeProtocol('sawtooth', { ...opts, amplitude: 2 * a, baseline: (opts.baseline ?? 0) - a }), name };
+  }
   const { tauFast, tauSlow, amplitude } = opts;
   if (!(tauFast > 0) || !(tauSlow > 0)) throw new RangeError(`ramp times must be > 0 (tauFast ${tauFast}, tauSlow ${tauSlow})`);
   const baseline = opts.baseline ?? 0;

@@ -162,7 +162,7 @@ export function sweepValues(r: SweepRange): number[] {
 }
 
 function batchConfig(s: SynapseSetup, dt: number | undefined): BatchConfig {
-  if (s.protocol === 'random-sign') throw new RangeError('sweeps use periodic protocols (sawtooth, reversed, triangle), not random-sign');
+  if (s.protocol === 'random-sign' || s.protocol === 'centered') throw new RangeError(`sweeps use periodic protocols (sawtooth, reversed, triangle), not ${s.protocol}`);
   return { kernel: s.kernel, damping: s.damping, protocol: s.protocol as ProtocolName, g: s.g, sharpness: s.sharpness, alpha: s.alpha, dt };
 }
 
@@ -173,7 +173,9 @@ function batchConfig(s: SynapseSetup, dt: number | undefined): BatchConfig {
  */
 export function idealWindow(s: Pick<SynapseSetup, 'protocol' | 'tauFast' | 'tauSlow' | 'theta'>): { aMin: number; aMax: number; sign: number } {
   const d = rampDurations(s.protocol, s.tauFast, s.tauSlow);
-  return { aMin: s.theta * Math.min(d.up, d.down), aMax: s.theta * Math.max(d.up, d.down), sign: d.up <= d.down ? 1 : -1 };
+  // The centered protocol swings 2A (s_f − A … s_f + A): its window in A is half the sawtooth's.
+  const swing = s.protocol === 'centered' ? 2 : 1;
+  return { aMin: (s.theta * Math.min(d.up, d.down)) / swing, aMax: (s.theta * Math.max(d.up, d.down)) / swing, sign: d.up <= d.down ? 1 : -1 };
 }
 
 /** +1 when the up ramp is the fast one (sawtooth), -1 when it is the slow one (reversed): the sign of the contrastive update. */

@@ -10,10 +10,37 @@ import type { Schedule } from '../network/config.ts';
 import type { ProtocolName } from '../synapse/protocols.ts';
 export type { ProtocolName };
 
+/**
+ * How β is applied per batch (EP and TCL alike; Scellier, Ernoult, Kendall & Kumar 2023 compare them):
+ * - 'random-sign': one nudged phase at ±β, the sign drawn per batch (the paper's and Scellier's
+ *   code; the O(β) bias of the one-sided estimate averages out over batches);
+ * - 'positive' / 'negative': one nudged phase at +β / −β every batch (one-sided, biased by O(β));
+ * - 'centered': two nudged phases at +β and −β, update ∝ (ρρᵀ(s^{+β}) − ρρᵀ(s^{−β}))/2β
+ *   (bias O(β²); the comparative study's best variant). TCL: see methods/tcl-cycle.ts.
+ */
+export type Nudging = 'random-sign' | 'positive' | 'negative' | 'centered';
+export const NUDGINGS: readonly Nudging[] = ['random-sign', 'positive', 'negative', 'centered'];
+
+/** A preset section's nudging: `nudging`, else the older `randomSign` flag (true → 'random-sign', false → 'positive'). */
+export function nudgingOf(h: { nudging?: Nudging; randomSign?: boolean }): Nudging {
+  return h.nudging ?? (h.randomSign === false ? 'positive' : 'random-sign');
+}
+
+/**
+ * The signed β of one batch's (first) nudged phase: ±β by a coin flip for 'random-sign' (one
+ * `rng.sign()` draw per batch, as before), −β for 'negative', +β otherwise (centered adds −β itself).
+ */
+export function batchBeta(h: { beta: number; nudging?: Nudging; randomSign?: boolean }, rng: { sign(): number }): number {
+  const n = nudgingOf(h);
+  return n === 'random-sign' ? h.beta * rng.sign() : n === 'negative' ? -h.beta : h.beta;
+}
+
 export interface EpHyper {
   beta: number;
-  /** Random sign of beta per batch (Scellier's code; removes the O(beta) bias of one-sided EP). */
-  randomSign: boolean;
+  /** Nudging variant (default 'random-sign', the paper's). */
+  nudging?: Nudging;
+  /** Older presets' spelling: true = 'random-sign', false = 'positive' (read when `nudging` is absent). */
+  randomSign?: boolean;
   nudgeSteps: number;
   /** Learning rate per coupling (W_k and b_k share it). */
   lr: number[];
@@ -21,7 +48,10 @@ export interface EpHyper {
 
 export interface TclHyper {
   beta: number;
-  randomSign: boolean;
+  /** Nudging variant (default 'random-sign'); 'centered' runs the cycle between −β and +β (tcl-cycle.ts). */
+  nudging?: Nudging;
+  /** Older presets' spelling of `nudging` (see EpHyper). */
+  randomSign?: boolean;
   /** Beta levels per ramp, including 0 and beta (9 in the paper). */
   levels: number;
   /** Relaxation steps at each beta level. */
@@ -108,6 +138,15 @@ export function validatePreset(raw: unknown, where = 'preset'): Preset {
   if (p.tcl.cycle !== 'authors' && p.tcl.cycle !== 'continuous') fail(where, "'tcl.cycle' must be 'authors' or 'continuous'");
   if (p.tcl.update !== 'fast' && p.tcl.update !== 'faithful') fail(where, "'tcl.update' must be 'fast' or 'faithful'");
   parseDeadZone(p.tcl.deadZone, where);
+  for (const [sec, h] of [['ep', p.ep], ['tcl', p.tcl]] as const) {
+    if (h.nudging !== undefined && !NUDGINGS.includes(h.nudging)) fail(where, `'${sec}.nudging' must be one of ${NUDGINGS.join(', ')}, got '${h.nudging}'`);
+    if (h.randomSign !== undefined && typeof h.randomSign !== 'boolean') fail(where, `'${sec}.randomSign' must be true or false`);
+    if (h.nudging !== undefined && h.randomSign !== undefined && h.randomSign !== (h.nudging === 'random-sign')) {
+      fail(where, `'${sec}.randomSign' (the older spelling) contradicts '${sec}.nudging': give only 'nudging'`);
+    }
+    h.nudging = nudgingOf(h);
+    delete h.randomSign;
+  }
   lrs(p.bp.lr, 'bp.lr');
   if (p.bp.optimizer !== 'sgd' && p.bp.optimizer !== 'adam') fail(where, "'bp.optimizer' must be 'sgd' or 'adam'");
   p.lrSchedule = p.lrSchedule ?? 'constant';

@@ -18,7 +18,7 @@ import type { EnergyNetwork } from '../layers/energy-network.ts';
 import { evaluate } from './evaluate.ts';
 import { TrainingLoop, type EpochMetrics, type LoopState } from './loop.ts';
 import { makeMethod, networkFromPreset } from './build.ts';
-import { parseDeadZone, parseLrSchedule, validatePreset, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
+import { NUDGINGS, nudgingOf, parseDeadZone, parseLrSchedule, validatePreset, type Nudging, type Preset, type ProtocolName, type TclHyper } from './preset.ts';
 import { loadPreset } from './preset-files.ts';
 import type { MethodName, TrainingMethod } from './types.ts';
 
@@ -36,6 +36,8 @@ export interface TrainConfig extends DatasetOptions {
   tclUpdate?: TclHyper['update'];
   deadZone?: string;
   cycle?: TclHyper['cycle'];
+  /** Nudging variant for EP and TCL: 'random-sign' (the preset default) | 'positive' | 'negative' | 'centered'. */
+  nudging?: Nudging;
   /** Learning-rate schedule for any method: 'constant' | 'exp:G' | 'cosine[:F]' (default: the preset's). */
   lrSchedule?: string;
   /** Directory for the model, metrics.json and checkpoints. */
@@ -63,6 +65,8 @@ export interface TrainConfig extends DatasetOptions {
 export interface TrainSummary {
   method: MethodName;
   protocol?: ProtocolName;
+  /** EP and TCL: the nudging variant the run used. */
+  nudging?: Nudging;
   dataset: string;
   split: string;
   splitDescription: string;
@@ -89,7 +93,7 @@ const METRICS_FILE = 'metrics.json';
 const METHOD_STATE_FILE = 'optimizer.bin';
 
 /** The preset with the config's overrides applied. */
-export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle' | 'lrSchedule'>): Preset {
+export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'protocol' | 'tclUpdate' | 'deadZone' | 'cycle' | 'lrSchedule' | 'nudging'>): Preset {
   // A preset object from a caller is checked like a file (and gets the same defaults).
   const p: Preset = typeof cfg.model === 'object' ? validatePreset(structuredClone(cfg.model), 'model preset') : loadPreset(cfg.model);
   if (cfg.batchSize != null) p.batchSize = cfg.batchSize;
@@ -99,6 +103,11 @@ export function resolvePreset(cfg: Pick<TrainConfig, 'model' | 'batchSize' | 'pr
   if (cfg.deadZone) {
     parseDeadZone(cfg.deadZone);
     p.tcl.deadZone = cfg.deadZone;
+  }
+  if (cfg.nudging) {
+    if (!NUDGINGS.includes(cfg.nudging)) throw new TclError(`nudging must be one of ${NUDGINGS.join(', ')}, got '${cfg.nudging}'`);
+    p.ep.nudging = cfg.nudging;
+    p.tcl.nudging = cfg.nudging;
   }
   if (cfg.lrSchedule) {
     parseLrSchedule(cfg.lrSchedule);
@@ -173,7 +182,7 @@ async function restoreMethodState(method: TrainingMethod, dir: string, specs: tf
 const FLAG: Record<string, string> = {
   method: '--method', model: '--model', batchSize: '--batch-size', seed: '--seed', dataset: '--dataset', dataDir: '--data-dir',
   split: '--split', trainSize: '--train-size', testSize: '--test-size', protocol: '--protocol', tclUpdate: '--tcl-update',
-  deadZone: '--dead-zone', cycle: '--cycle', lrSchedule: '--lr-schedule',
+  deadZone: '--dead-zone', cycle: '--cycle', lrSchedule: '--lr-schedule', nudging: '--nudging',
 };
 
 /** Keys in sorted order, so that two presets compare by content. */
@@ -209,9 +218,15 @@ function checkResumeConfig(cfg: TrainConfig, saved: SavedState, dir: string): vo
   same('deadZone', cfg.deadZone, p.tcl.deadZone);
   same('cycle', cfg.cycle, p.tcl.cycle);
   same('lrSchedule', cfg.lrSchedule, p.lrSchedule ?? 'constant');
+  if (saved.method !== 'bp') same('nudging', cfg.nudging, nudgingOf(p[saved.method]));
   if (cfg.model !== undefined) {
     // The preset as given, with the settings that flags override taken from the checkpoint (compared above).
     const fresh = resolvePreset({ model: cfg.model, batchSize: p.batchSize, protocol: p.tcl.protocol, tclUpdate: p.tcl.update, deadZone: p.tcl.deadZone, cycle: p.tcl.cycle, lrSchedule: p.lrSchedule });
+    // --nudging overrides both sections; compared above, so the checkpoint's are taken.
+    for (const m of ['ep', 'tcl'] as const) {
+      if (p[m].nudging === undefined) delete fresh[m].nudging;
+      else fresh[m].nudging = p[m].nudging;
+    }
     if (canonical(fresh) !== canonical(p)) {
       const given = typeof cfg.model === 'string' ? cfg.model : `object '${cfg.model.name}'`;
       differ.push(`--model ${given} (its hyperparameters differ from the checkpoint's preset '${p.name}')`);
@@ -341,6 +356,7 @@ async function trainLocked(cfg: TrainConfig, out: string | null): Promise<{ net:
   const summary: TrainSummary = {
     method: methodName,
     protocol: methodName === 'tcl' ? preset.tcl.protocol : undefined,
+    nudging: methodName === 'bp' ? undefined : preset[methodName].nudging,
     dataset: data.name,
     split: data.split,
     splitDescription: data.description,

@@ -122,3 +122,62 @@ describe('fast and faithful synapse updates', () => {
     });
   });
 });
+
+describe('the centered TCL cycle (tcl-cycle.ts): a fast ramp from the −β state to the +β state', () => {
+  it('visits 0 → +1 (fast) → −1 (slow) → 0 (fast), every state relaxed from the free state', () => {
+    const m = cycleMaps('sawtooth', 9, 0.1, 'authors', 100, 'centered');
+    expect(m.nStates).toBe(17);
+    expect(m.stateBeta[0]).toBe(0);
+    expect(Math.max(...m.stateBeta)).toBe(1);
+    expect(Math.min(...m.stateBeta)).toBe(-1);
+    expect(m.relaxFrom.every((r) => r === 0)).toBe(true);
+    // β on the grid (interp · stateBeta): +1 at t = 0.05, −1 at t = 0.95; rising only within 0.05 of t = 0 (mod 1).
+    const level = (j: number) => m.stateBeta.reduce((a, b, l) => a + b * m.interp[j * m.nStates + l], 0);
+    expect(level(5)).toBeCloseTo(1, 5);
+    expect(level(95)).toBeCloseTo(-1, 5);
+    for (let j = 6; j < 95; j++) expect(level(j + 1)).toBeLessThan(level(j));
+    for (let j = 95; j < 100; j++) expect(level((j + 1) % 100)).toBeGreaterThan(level(j));
+    // Zero-area kernel: a constant signal gives u = 0; periodic trapezoid with the 1/2 of 2β.
+    for (let j = 0; j < m.grid; j++) {
+      let rowSum = 0;
+      for (let l = 0; l < m.nStates; l++) rowSum += m.toU[j * m.nStates + l];
+      expect(Math.abs(rowSum)).toBeLessThan(1e-7);
+    }
+    expect(m.weights.reduce((a, b) => a + b, 0)).toBeCloseTo((0.5 * 10000) / 2, 2);
+  });
+
+  const beta = 0.5;
+  const net = energyNetwork({ layers: [784, 500, 10], seed: 0, initScale: 0.5 });
+  const centered = (protocol: TclHyper['protocol'] = 'sawtooth'): TclHyper => ({ ...paper.tcl, lr: [1, 1], protocol, nudging: 'centered' });
+  const flatDelta = (d: { W: tf.Tensor[]; b: tf.Tensor[] }) => [...d.W, ...d.b];
+
+  it('its update points along centered EP (cosine ≥ 0.9) on an in-window batch; the reversed protocol against it', () => {
+    // Centered EP with lr = 1 is the swing (s^{+β} − s^{−β}) / 2β; θ = max|swing| / 1500 puts
+    // the large swings inside the learning window 195θ < |swing| < 1750θ.
+    const { delta } = epUpdate(net, { x, target }, beta, { nudgeSteps: paper.tcl.stepsPerLevel, lr: [1, 1], nudging: 'centered' });
+    const maxAbs = (t: tf.Tensor) => (tf.max(tf.abs(t)).dataSync()[0] * 2 * beta) / 1500;
+    const theta: Thresholds = { W: delta.W.map(maxAbs), b: delta.b.map(maxAbs) };
+    const ep = flatDelta(delta);
+    const saw = flatDelta(tclUpdate(net, { x, target }, beta, centered(), { theta }).delta);
+    const rev = flatDelta(tclUpdate(net, { x, target }, beta, centered('reversed'), { theta }).delta);
+    expect(cosine(saw, ep)).toBeGreaterThanOrEqual(0.9);
+    expect(cosine(rev, ep)).toBeLessThan(-0.9);
+    // Same scale as centered EP: the fast ramp carries the whole swing, the 1/2 of 2β is in the weights.
+    expect(norm(saw) / norm(ep)).toBeGreaterThan(0.5);
+    expect(norm(saw) / norm(ep)).toBeLessThan(4);
+  });
+
+  it('the fused kernels, the plain tfjs path and the faithful stepped synapses agree on it (negative β levels)', () => {
+    const small = energyNetwork({ layers: [784, 64, 10], seed: 7, initScale: 0.5 });
+    const h: TclHyper = { ...paper.tcl, lr: [0.1, 0.05], nudging: 'centered' };
+    const fused = flatDelta(tclUpdate(small, { x, target }, 0.5, { ...h, update: 'fast' }).delta);
+    const plain = flatDelta(tclUpdate(small, { x, target }, 0.5, { ...h, update: 'fast' }, { fused: false }).delta);
+    const faithful = flatDelta(tclUpdate(small, { x, target }, 0.5, { ...h, update: 'faithful' }).delta);
+    const rel = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.norm(tf.sub(a, b)).div(tf.norm(b).add(1e-30)).dataSync()[0]);
+    expect(norm(plain)).toBeGreaterThan(0);
+    plain.forEach((t, i) => {
+      expect(rel(fused[i], t)).toBeLessThan(1e-3);
+      expect(rel(faithful[i], t)).toBeLessThan(1e-3);
+    });
+  });
+});

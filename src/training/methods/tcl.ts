@@ -22,7 +22,7 @@ import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '..
 import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
 import { FusedBatch } from '../../perf/fused-relax.ts';
 import { hiddenWeightsFused, inputWeightsFused, newQuantileState, type QuantileState } from '../../perf/fused-tcl.ts';
-import { parseDeadZone, type TclHyper } from '../preset.ts';
+import { batchBeta, nudgingOf, parseDeadZone, type TclHyper } from '../preset.ts';
 import type { Rng } from '../../rng.ts';
 import { applyDelta, scaledLr, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
 import { hebbian } from './ep.ts';
@@ -243,9 +243,9 @@ function quantileState(layer: object, kind: 'W' | 'b', beta: number): QuantileSt
 const mapsCache = new Map<string, CycleMaps>();
 /** The cycle's linear maps depend only on the protocol; built once (tables derived from them are cached per maps object). */
 function cachedCycleMaps(hyper: TclHyper): CycleMaps {
-  const key = [hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle].join('/');
+  const key = [hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle, nudgingOf(hyper)].join('/');
   let m = mapsCache.get(key);
-  if (!m) mapsCache.set(key, (m = cycleMaps(hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle)));
+  if (!m) mapsCache.set(key, (m = cycleMaps(hyper.protocol ?? 'sawtooth', hyper.levels, hyper.fastFraction, hyper.cycle, 100, nudgingOf(hyper))));
   return m;
 }
 
@@ -256,8 +256,9 @@ export class TclMethod implements TrainingMethod {
   last?: Pick<TclResult, 'theta' | 'passFraction'>;
   constructor(readonly hyper: TclHyper) {}
 
+  /** One cycle per batch at ±β (nudging random-sign, positive, negative) or between −β and +β (centered: tcl-cycle.ts). */
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
-    const beta = this.hyper.randomSign ? this.hyper.beta * ctx.rng.sign() : this.hyper.beta;
+    const beta = batchBeta(this.hyper, ctx.rng);
     const hyper = { ...this.hyper, lr: scaledLr(this.hyper.lr, ctx) };
     const r = tclUpdate(net, batch, beta, hyper, { writeMemory: ctx.lastBatchOfEpoch, timer: ctx.timer, rng: ctx.rng });
     this.last = { theta: r.theta, passFraction: r.passFraction };
