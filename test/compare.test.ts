@@ -18,7 +18,8 @@ it('compare --seeds trains TCL, EP, BP and the reversed control on every seed ac
     { maxBuffer: 1 << 24 },
   );
   const res = JSON.parse(stdout.trim().split('\n').at(-1)!);
-  const labels = ['TCL', 'EP', 'BP', 'TCL (reversed sawtooth)'];
+  // BP's label names its optimiser (the default preset's is the paper's SGD at lr 0.1).
+  const labels = ['TCL', 'EP', 'BP (SGD, lr 0.1)', 'TCL (reversed sawtooth)'];
   // Every (method, seed) is one run, each once, none dropped.
   expect(res.results.map((r: { label: string; seed: number }) => `${r.label}/${r.seed}`)).toEqual(labels.flatMap((l) => [`${l}/0`, `${l}/1`]));
   expect(res.results.every((r: { status: string }) => r.status === 'done')).toBe(true);

@@ -12,6 +12,7 @@ import { defaultRuns } from '../report/compare.ts';
 import type { SpecRun, SweepSpec } from '../sweep/spec.ts';
 import { runSweep, type SweepResult } from '../sweep/sweep.ts';
 import type { RunConfig } from '../sweep/types.ts';
+import { loadPreset } from '../training/preset-files.ts';
 import type { MethodName } from '../training/types.ts';
 import { addDataOptions, addGlobalOptions, addNudgingOption, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg, seedsArg, TclError } from './common.ts';
 import { sweepProgress } from './sweep.ts';
@@ -57,11 +58,17 @@ export function compareSpec(opts: {
   set('cycle', opts.cycle);
   set('nudging', opts.nudging);
   const runs: SpecRun[] = defaultRuns(opts.methods, opts.controls, opts.protocol).map((r) => ({
-    label: r.label,
+    label: r.method === 'bp' ? bpLabel(opts.model) : r.label,
     method: r.method,
     ...(r.protocol ? { protocol: r.protocol } : {}),
   }));
   return { name: 'compare', base, runs, grid: { seed: opts.seeds } };
+}
+
+/** BP's label names its optimiser, so a table never hides which baseline it shows (the paper's SGD or a tuned Adam). */
+function bpLabel(model: string): string {
+  const bp = loadPreset(model).bp;
+  return `BP (${bp.optimizer === 'adam' ? 'Adam' : 'SGD'}, lr ${bp.lr.map((x) => String(x)).filter((x, i, a) => a.indexOf(x) === i).join('/')})`;
 }
 
 export function register(program: Command): void {

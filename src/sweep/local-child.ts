@@ -6,8 +6,8 @@
  * when the sweep process is gone (the IPC channel closes), so that no orphan keeps writing into
  * a run directory that a re-run is about to use.
  */
-import { initBackend, type BackendName } from '../backend.ts';
-import { trainRun } from './run.ts';
+import type { BackendName } from '../backend.ts';
+import { trainInChild } from './child-run.ts';
 import type { RunJob, RunRecord } from './types.ts';
 
 export type ChildMessage =
@@ -33,22 +33,10 @@ process.on('message', async (m: ParentMessage) => {
     return;
   }
   if (m.type !== 'run') return;
-  try {
-    await initBackend(m.backend);
-  } catch (e) {
-    const { id, config, group, seed, dir } = m.job;
-    await send({ type: 'end', record: { id, config, group, seed, dir, status: 'failed', error: (e as Error).message.split('\n')[0] } });
-    return;
-  }
-  let last = 0;
-  const record = await trainRun(m.job, {
+  const record = await trainInChild(m.job, m.backend, {
+    progressMs: 250,
     onStart: (job) => void send({ type: 'start', id: job.id }),
-    onProgress: (p) => {
-      const now = Date.now();
-      if (now - last < 250 && p.batch < p.batches) return;
-      last = now;
-      void send({ type: 'progress', ...p });
-    },
+    onProgress: (p) => void send({ type: 'progress', ...p }),
     shouldStop: () => stop,
   });
   await send({ type: 'end', record });

@@ -14,8 +14,8 @@
  * 'disconnect' event only fires between epochs, so every batch also checks that the parent
  * is still the one that forked it.
  */
-import { initBackend, type BackendName } from '../backend.ts';
-import { trainRun } from './run.ts';
+import type { BackendName } from '../backend.ts';
+import { trainInChild } from './child-run.ts';
 import type { RunJob, RunProgress, RunRecord } from './types.ts';
 
 export type QueueChildMessage = { type: 'progress'; progress: RunProgress } | { type: 'end'; record: RunRecord };
@@ -36,22 +36,12 @@ const send = (m: QueueChildMessage) =>
 // One run at a time (the worker sends the next only after this one's record).
 process.on('message', async (m: QueueParentMessage) => {
   if (m?.type !== 'run') return;
-  try {
-    await initBackend(m.backend);
-  } catch (e) {
-    const { id, config, group, seed, dir } = m.job;
-    await send({ type: 'end', record: { id, config, group, seed, dir, status: 'failed', error: (e as Error).message.split('\n')[0] } });
-    return;
-  }
-  let last = 0;
-  const record = await trainRun(m.job, {
-    onProgress: (p) => {
+  const record = await trainInChild(m.job, m.backend, {
+    progressMs: 500,
+    everyBatch: () => {
       if (orphaned()) process.exit(1);
-      const now = Date.now();
-      if (now - last < 500 && p.batch < p.batches) return;
-      last = now;
-      void send({ type: 'progress', progress: p });
     },
+    onProgress: (p) => void send({ type: 'progress', progress: p }),
   });
   await send({ type: 'end', record });
 });

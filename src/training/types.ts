@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyNetwork } from '../layers/energy-network.ts';
 import type { Rng } from '../rng.ts';
+import { timedPhase } from '../perf/types.ts';
 
 /** A named tensor, as tfjs optimizers' getWeights() returns them. */
 export interface NamedTensor {
@@ -82,12 +83,5 @@ export function scaledLr(lr: number[], ctx: Pick<StepContext, 'lrScale'>): numbe
   return f === 1 ? lr : lr.map((l) => l * f);
 }
 
-export function timed<T>(timer: PhaseTimer | undefined, phase: string, f: () => T): T {
-  if (!timer) return f();
-  const t0 = performance.now();
-  try {
-    return f();
-  } finally {
-    timer[phase] = (timer[phase] ?? 0) + performance.now() - t0;
-  }
-}
+/** Adds f's wall time (ms) to timer[phase] (the one implementation lives with the kernels, which time their phases too). */
+export const timed: <T>(timer: PhaseTimer | undefined, phase: string, f: () => T) => T = timedPhase;
