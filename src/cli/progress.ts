@@ -7,19 +7,16 @@ export interface Progress {
 }
 
 /** `epochs` undefined (a resumed run): the bar shows the epoch without a total. */
-export function progressBar(label: string, epochs?: number): Progress {
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} |{bar}| epoch {epoch}${epochs ? `/${epochs}` : ''} · batch {value}/{total} · running error {err} · {eta_formatted} left`,
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: false,
-      stream: process.stderr,
-      noTTYOutput: !!process.env.TFJS_TCL_PROGRESS,
-      notTTYSchedule: 5000,
-    },
+/** The house progress bar on stderr (TFJS_TCL_PROGRESS=1 also draws it when stderr is not a terminal, every 5 s). */
+export function singleBar(format: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    { format, barsize: 24, hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: !!process.env.TFJS_TCL_PROGRESS, notTTYSchedule: 5000 },
     cliProgress.Presets.shades_classic,
   );
+}
+
+export function progressBar(label: string, epochs?: number): Progress {
+  const bar = singleBar(`${label} |{bar}| epoch {epoch}${epochs ? `/${epochs}` : ''} · batch {value}/{total} · running error {err} · {eta_formatted} left`);
   let started = false;
   let lastEpoch = 0;
   return {

@@ -1,13 +1,13 @@
 /** `tfjs-tcl sweep SPEC.json --out DIR`: a grid of runs over seeds, on local child processes; one report. */
 import os from 'node:os';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { SweepEta } from '../sweep/eta.ts';
 import { readSpec } from '../sweep/spec.ts';
 import { runSweep, type SweepOptions, type SweepResult } from '../sweep/sweep.ts';
 import type { RunHooks, RunJob, RunRecord } from '../sweep/types.ts';
 import { addGlobalOptions, backendFrom, emit, info, interruptible, intArg } from './common.ts';
+import { singleBar } from './progress.ts';
 
 function clock(s: number | null): string {
   if (s == null || !Number.isFinite(s)) return '…';
@@ -20,18 +20,7 @@ function clock(s: number | null): string {
  * and each finished run as a line above it. Plugs into runSweep as `onPlan` + `hooks`.
  */
 export function sweepProgress(label: string, workers: number): Pick<SweepOptions, 'onPlan'> & { hooks: RunHooks; stop(): void } {
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} |{bar}| {done}/{runs} runs{failed} · {running} running · {left} left`,
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: false,
-      stream: process.stderr,
-      noTTYOutput: !!process.env.TFJS_TCL_PROGRESS,
-      notTTYSchedule: 5000,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = singleBar(`${label} |{bar}| {done}/{runs} runs{failed} · {running} running · {left} left`);
   let eta: SweepEta | undefined;
   let started = false;
   const now = () => Date.now() / 1000;

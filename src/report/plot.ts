@@ -202,12 +202,7 @@ export function bandChart(o: BandChartOptions): Chart {
     ],
     config: CHART_CONFIG,
   } as vl.TopLevelSpec;
-  const view = chartView(spec);
-  try {
-    return { svg: renderSvg(view), spec };
-  } finally {
-    view.finalize();
-  }
+  return render(spec);
 }
 
 /** Renders a vega view to an SVG string synchronously (the steps of View.toSVG, without its async wrapper). */
@@ -239,12 +234,7 @@ export function chartView(spec: vl.TopLevelSpec): vega.View {
  */
 export function lineChart(o: LineChartOptions): Chart {
   const spec = buildSpec(o);
-  const view = chartView(spec);
-  try {
-    return { svg: renderSvg(view), spec };
-  } finally {
-    view.finalize();
-  }
+  return render(spec);
 }
 
 let fontCache: string[] | undefined;
@@ -375,6 +365,11 @@ export function dotChart(o: DotChartOptions): Chart {
     ],
     config: CHART_CONFIG,
   } as vl.TopLevelSpec;
+  return render(spec);
+}
+
+/** A chart's SVG (and its spec), the vega view finalized whatever happens. */
+function render(spec: vl.TopLevelSpec): { svg: string; spec: vl.TopLevelSpec } {
   const view = chartView(spec);
   try {
     return { svg: renderSvg(view), spec };
