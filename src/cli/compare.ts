@@ -10,12 +10,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultRuns } from '../report/compare.ts';
 import type { SpecRun, SweepSpec } from '../sweep/spec.ts';
-import { runSweep, type SweepResult } from '../sweep/sweep.ts';
 import type { RunConfig } from '../sweep/types.ts';
 import { loadPreset } from '../training/preset-files.ts';
 import type { MethodName } from '../training/types.ts';
-import { addDataOptions, addGlobalOptions, addNudgingOption, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, interruptible, intArg, methodsArg, seedsArg, TclError } from './common.ts';
-import { sweepProgress } from './sweep.ts';
+import { addDataOptions, addGlobalOptions, addNudgingOption, addScheduleOption, addSeedOption, addTclOptions, backendFrom, emit, info, intArg, methodsArg, seedsArg, TclError } from './common.ts';
+import { failedLines, runSweepInTerminal } from './sweep.ts';
 
 function timestamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
@@ -103,28 +102,7 @@ export function register(program: Command): void {
       `comparing ${labels} on ${opts.dataDir ?? opts.dataset ?? 'mnist'} (${split} split), ${opts.epochs} epoch(s) each, seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}: ` +
         `${spec.runs!.length * seeds.length} runs on ${workers} worker process(es), backend ${backend}; report in ${out}`,
     );
-    const interrupt = interruptible('stopping the runs with resumable checkpoints (the same command continues them)');
-    const progress = sweepProgress('compare', workers);
-    let res: SweepResult;
-    try {
-      res = await runSweep(spec, {
-        out,
-        workers,
-        backend: opts.backend,
-        force: opts.force,
-        command: ['tfjs-tcl', ...process.argv.slice(2)].join(' '),
-        onPlan: progress.onPlan,
-        hooks: { ...progress.hooks, shouldStop: interrupt.stopRequested },
-        kind: 'compare',
-      });
-    } finally {
-      progress.stop();
-      interrupt.dispose();
-    }
-    if (res.interrupted) {
-      info(`interrupted: ${res.counts.done} of ${res.counts.runs} runs finished; the same command continues the others from their checkpoints`);
-      process.exitCode = 130;
-    }
+    const res = await runSweepInTerminal(spec, 'compare', { out, workers, backend: opts.backend, force: opts.force, kind: 'compare' });
     const { seedStatistics, seedTable } = await import('../report/seeds.ts');
     const stats = seedStatistics(res.records, { kind: 'compare' });
     const first = res.records.find((r) => r.summary)?.summary;
@@ -165,7 +143,7 @@ export function register(program: Command): void {
         `${first?.dataset ?? ''}, ${first?.splitDescription ?? split} — ${opts.epochs} epoch(s), seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`,
         seedTable(stats),
         '',
-        ...res.records.filter((r) => r.status === 'failed').map((r) => `failed: ${r.id}: ${r.error}`),
+        ...failedLines(res),
         ...(res.files.length ? [`report: ${path.join(res.out, 'report.md')} (models in ${path.join(res.out, 'runs')}/<run>/)`] : []),
       ],
     );

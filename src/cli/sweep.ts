@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SweepEta } from '../sweep/eta.ts';
-import { readSpec } from '../sweep/spec.ts';
+import { readSpec, type SweepSpec } from '../sweep/spec.ts';
 import { runSweep, type SweepOptions, type SweepResult } from '../sweep/sweep.ts';
 import type { RunHooks, RunJob, RunRecord } from '../sweep/types.ts';
 import { addGlobalOptions, backendFrom, emit, info, interruptible, intArg } from './common.ts';
@@ -96,6 +96,38 @@ export function sweepSummary(res: SweepResult, backend: string): Record<string, 
   };
 }
 
+/**
+ * runSweep as `sweep` and `compare` run it in a terminal: the progress bar, Ctrl-C stopping the
+ * runs with resumable checkpoints, the command line recorded in the report, exit code 130 when
+ * interrupted.
+ */
+export async function runSweepInTerminal(spec: SweepSpec, label: string, o: Pick<SweepOptions, 'out' | 'workers' | 'backend' | 'force' | 'executor' | 'kind'>): Promise<SweepResult> {
+  const interrupt = interruptible('stopping the runs with resumable checkpoints (the same command continues them)');
+  const progress = sweepProgress(label, o.workers ?? os.availableParallelism());
+  let res: SweepResult;
+  try {
+    res = await runSweep(spec, {
+      ...o,
+      command: ['tfjs-tcl', ...process.argv.slice(2)].join(' '),
+      onPlan: progress.onPlan,
+      hooks: { ...progress.hooks, shouldStop: interrupt.stopRequested },
+    });
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
+  if (res.interrupted) {
+    info(`interrupted: ${res.counts.done} of ${res.counts.runs} runs finished; the same command continues the others from their checkpoints`);
+    process.exitCode = 130;
+  }
+  return res;
+}
+
+/** One line per failed run, for the terminal summary. */
+export function failedLines(res: SweepResult): string[] {
+  return res.records.filter((r) => r.status === 'failed').map((r) => `failed: ${r.id}: ${r.error}`);
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('sweep')
@@ -114,35 +146,18 @@ export function register(program: Command): void {
     const executor = opts.queue ? new (await import('../sweep/queue.ts')).QueueExecutor({ url: opts.queue, sweep: spec.name, fresh: opts.force, log: info }) : undefined;
     await executor?.connect();
     info(`sweep '${spec.name}' into ${out}, ${executor ? `runs on the queue at ${executor.where} (start \`tfjs-tcl worker --queue ${executor.where}\` anywhere)` : `${workers} worker process(es)`}, backend ${backend}`);
-    const interrupt = interruptible('stopping the runs with resumable checkpoints');
-    const progress = sweepProgress(`sweep ${spec.name}`, workers);
     let res: SweepResult;
     try {
-      res = await runSweep(spec, {
-        out,
-        workers,
-        backend: opts.backend,
-        force: opts.force,
-        executor,
-        command: ['tfjs-tcl', ...process.argv.slice(2)].join(' '),
-        onPlan: progress.onPlan,
-        hooks: { ...progress.hooks, shouldStop: interrupt.stopRequested },
-      });
+      res = await runSweepInTerminal(spec, `sweep ${spec.name}`, { out, workers, backend: opts.backend, force: opts.force, executor });
     } finally {
-      progress.stop();
-      interrupt.dispose();
       await executor?.close();
-    }
-    if (res.interrupted) {
-      info(`interrupted: ${res.counts.done} of ${res.counts.runs} runs finished; the same command continues the others from their checkpoints`);
-      process.exitCode = 130;
     }
     const { seedTable } = await import('../report/seeds.ts');
     emit(opts, sweepSummary(res, backend), () => res.interrupted ? [] : [
       '',
       seedTable(res.records, { kind: 'sweep' }),
       '',
-      ...res.records.filter((r) => r.status === 'failed').map((r) => `failed: ${r.id}: ${r.error}`),
+      ...failedLines(res),
       ...(res.files.length ? [`report: ${path.join(res.out, 'report.md')}; runs in ${path.join(res.out, 'runs')}`] : []),
     ]);
   });

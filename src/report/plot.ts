@@ -86,12 +86,7 @@ function buildSpec(o: LineChartOptions): vl.TopLevelSpec {
   const showPoints = o.points ?? maxLen <= 40;
   const scale = (log?: boolean) => (log ? { type: 'log' as const, nice: false } : { zero: false });
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: o.title, fontSize: 15, anchor: 'start', ...(o.subtitle ? { subtitle: o.subtitle, subtitleFontSize: 12, subtitleColor: '#444' } : {}) },
-    width: o.width ?? 560,
-    height: o.height ?? 340,
-    background: 'white',
-    padding: 12,
+    ...frame(o),
     data: { values },
     mark: { type: 'line', point: showPoints, strokeWidth: 2, clip: true },
     encoding: {
@@ -177,12 +172,7 @@ export function bandChart(o: BandChartOptions): Chart {
     legend: o.series.length > 1 ? { title: null, orient: 'bottom' as const, columns: legendColumns(o.series.map((s) => s.name), o.width ?? 560), labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } : null,
   };
   const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: o.title, fontSize: 15, anchor: 'start', ...(o.subtitle ? { subtitle: o.subtitle, subtitleFontSize: 12, subtitleColor: '#444' } : {}) },
-    width: o.width ?? 560,
-    height: o.height ?? 340,
-    background: 'white',
-    padding: 12,
+    ...frame(o),
     layer: [
       {
         data: { values: band },
@@ -352,11 +342,8 @@ export function dotChart(o: DotChartOptions): Chart {
   const x = { field: 'x', type: 'quantitative' as const, title: o.xLabel, scale: { zero: false }, axis: { grid: true, tickCount: 8 } };
   const color = { field: 'group', type: 'nominal' as const, sort: names, scale: { domain: names }, legend: null };
   const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: o.title, fontSize: 15, anchor: 'start', ...(o.subtitle ? { subtitle: o.subtitle, subtitleFontSize: 12, subtitleColor: '#444' } : {}) },
-    width: o.width ?? 560,
+    ...frame(o),
     height: Math.max(90, 48 * n),
-    background: 'white',
     padding: { left: 28, right: 12, top: 12, bottom: 12 }, // long row labels: vega's width estimate runs short
     layer: [
       { data: { values: bars }, mark: { type: 'rule', strokeWidth: 2.5, opacity: 0.45 }, encoding: { y, x: { ...x, field: 'lo' }, x2: { field: 'hi' }, color } },
@@ -376,4 +363,16 @@ function render(spec: vl.TopLevelSpec): { svg: string; spec: vl.TopLevelSpec } {
   } finally {
     view.finalize();
   }
+}
+
+/** What every chart here shares: schema, title (and subtitle), size, white background, padding. */
+function frame(o: { title: string; subtitle?: string; width?: number; height?: number }) {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: o.title, fontSize: 15, anchor: 'start' as const, ...(o.subtitle ? { subtitle: o.subtitle, subtitleFontSize: 12, subtitleColor: '#444' } : {}) },
+    width: o.width ?? 560,
+    height: o.height ?? 340,
+    background: 'white',
+    padding: 12 as number | { left: number; right: number; top: number; bottom: number },
+  };
 }
