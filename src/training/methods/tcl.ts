@@ -23,7 +23,6 @@ import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
 import { FusedBatch } from '../../perf/fused-relax.ts';
 import { hiddenWeightsFused, inputWeightsFused, newQuantileState, type QuantileState } from '../../perf/fused-tcl.ts';
 import { batchBeta, nudgingOf, parseDeadZone, type TclHyper } from '../preset.ts';
-import type { Rng } from '../../rng.ts';
 import { applyDelta, scaledLr, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
 import { hebbian } from './ep.ts';
 import { cycleMaps, type CycleMaps } from './tcl-cycle.ts';
@@ -41,8 +40,6 @@ export interface TclOptions {
   /** Write the synapse memory into the layers (always in faithful mode). */
   writeMemory?: boolean;
   timer?: PhaseTimer;
-  /** Unused since the quantile dead zone is exact (kept for callers that pass one). */
-  rng?: Rng;
   /** false: plain tfjs path for the 'fast' update (default: wasm kernels on the wasm backend, src/perf). */
   fused?: boolean;
 }
@@ -260,7 +257,7 @@ export class TclMethod implements TrainingMethod {
   step(net: EnergyNetwork, batch: Batch, ctx: StepContext) {
     const beta = batchBeta(this.hyper, ctx.rng);
     const hyper = { ...this.hyper, lr: scaledLr(this.hyper.lr, ctx) };
-    const r = tclUpdate(net, batch, beta, hyper, { writeMemory: ctx.lastBatchOfEpoch, timer: ctx.timer, rng: ctx.rng });
+    const r = tclUpdate(net, batch, beta, hyper, { writeMemory: ctx.lastBatchOfEpoch, timer: ctx.timer });
     this.last = { theta: r.theta, passFraction: r.passFraction };
     timed(ctx.timer, 'synapse update', () => applyDelta(net, r.delta));
     return { output: r.free[r.free.length - 1], free: r.free };
