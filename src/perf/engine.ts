@@ -19,6 +19,7 @@ export interface KernelExports {
   relaxUpdate(next: number, s: number, t: number, n: number, eps: number, nudge: number): void;
   addColumnSums(dst: number, A: number, M: number, N: number, alpha: number): void;
   tclSynapses(...args: number[]): void;
+  applyRecords(sum: number, u: number, wu: number, idx: number, n: number, tb: number, shift: number, out: number): void;
 }
 
 interface WasmModuleLike {

@@ -16,7 +16,7 @@
  * Every weight group runs here (any width: the postsynaptic side is zero-padded to a multiple of
  * 16 lanes); the biases (n_k parameters each) stay in plain tfjs (tcl-synapses.ts).
  */
-import type { Kernels } from './engine.ts';
+import type { KernelExports, Kernels } from './engine.ts';
 import type { FusedBatch } from './fused-relax.ts';
 import { HIST_BINS as HIST, HIST_SHIFT, selectKth } from './select.ts';
 import { kernelPool } from './threads.ts';
@@ -36,6 +36,8 @@ interface CycleTables {
   blkA: Float32Array;
   blkLo: Int32Array;
   blkHi: Int32Array;
+  /** Per level, the largest block coefficient (the bound over the whole grid). */
+  tileA: Float32Array;
 }
 
 /** What the kernels need of a cycle's maps (training/methods/tcl-cycle.ts builds them; perf/ does not import training/). */
@@ -108,13 +110,17 @@ export function cycleTables(maps: CycleMapsLike): CycleTables {
     blkHi[b] = Math.max(lo, hi);
   }
   blkStart[nBlk] = G;
-  const t: CycleTables = { S1, G, coef, jLo, jHi, blkStart, blkA, blkLo, blkHi };
+  const tileA = new Float32Array(S1);
+  for (let b = 0; b < nBlk; b++) for (let l = 0; l < S1; l++) tileA[l] = Math.max(tileA[l], blkA[b * S1 + l]);
+  const t: CycleTables = { S1, G, coef, jLo, jHi, blkStart, blkA, blkLo, blkHi, tileA };
   cache.set(maps, t);
   return t;
 }
 
 /** Where the kernel's inputs are placed: the tfjs heap (one thread) or the pool's shared memory. */
 export interface Arena {
+  /** The kernels, instantiated on this arena's memory. */
+  k: KernelExports;
   alloc(n: number): number;
   from(values: ArrayLike<number>, int?: boolean): number;
   view(p: number, n: number): Float32Array;
@@ -234,14 +240,10 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
     }
     if (N - M > k) {
       // More than a fraction q of the values are exactly 0: θ = 0, every nonzero u passes.
-      const sum = sumView();
-      for (const t of tabs) {
-        const wu = new Float32Array(buf, t[3], t[1]);
-        const idx = new Int32Array(buf, t[4], t[1]);
-        for (let i = 0; i < t[1]; i++) sum[idx[i]] += wu[i];
-      }
+      const out = a.alloc(2);
+      for (const t of tabs) a.k.applyRecords(g.sumPtr, t[2], t[3], t[4], t[1], -1, HIST_SHIFT, out);
       state.lastTheta = 0;
-      return { sum: sum.slice(), passed: M, theta: 0, computedFraction: computedTotal / N, passes: pass };
+      return { sum: sumView().slice(), passed: M, theta: 0, computedFraction: computedTotal / N, passes: pass };
     }
     // Rank of θ among the M values ≥ floor (ascending), and its histogram bin.
     const r = M - N + k;
@@ -256,34 +258,30 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
       cap = Math.ceil(above * 1.05) + 1024;
       continue;
     }
-    // Records above θ's bin pass; those inside it are candidates for the exact selection.
-    const sum = sumView();
-    const cand: { u: number[]; wu: number[]; idx: number[] } = { u: [], wu: [], idx: [] };
+    // Records above θ's bin pass (added in the kernel); those inside it are candidates for the exact selection.
+    const out = a.alloc(2);
+    const cand: Array<{ u: Float32Array; wu: Float32Array; idx: Int32Array }> = [];
     let passed = 0;
     for (const t of tabs) {
-      const n = t[1];
-      const u = new Float32Array(buf, t[2], n);
-      const ub = new Uint32Array(buf, t[2], n);
-      const wu = new Float32Array(buf, t[3], n);
-      const idx = new Int32Array(buf, t[4], n);
-      for (let i = 0; i < n; i++) {
-        const b = (ub[i] & 0x7fffffff) >>> HIST_SHIFT;
-        if (b > tb) {
-          sum[idx[i]] += wu[i];
-          passed++;
-        } else if (b === tb) {
-          cand.u.push(Math.abs(u[i]));
-          cand.wu.push(wu[i]);
-          cand.idx.push(idx[i]);
-        }
-      }
+      a.k.applyRecords(g.sumPtr, t[2], t[3], t[4], t[1], tb, HIST_SHIFT, out);
+      const [m, p] = new Int32Array(a.buffer(), out, 2);
+      passed += p;
+      cand.push({ u: new Float32Array(a.buffer(), t[2], m), wu: new Float32Array(a.buffer(), t[3], m), idx: new Int32Array(a.buffer(), t[4], m) });
     }
-    const cu = Float32Array.from(cand.u);
+    const cu = new Float32Array(cand.reduce((n, c) => n + c.u.length, 0));
+    let o = 0;
+    for (const c of cand) {
+      cu.set(c.u, o);
+      o += c.u.length;
+    }
     const theta = selectKth(cu.slice(), r - below);
-    for (let i = 0; i < cu.length; i++) {
-      if (cu[i] >= theta) {
-        sum[cand.idx[i]] += cand.wu[i];
-        passed++;
+    const sum = sumView();
+    for (const c of cand) {
+      for (let i = 0; i < c.u.length; i++) {
+        if (c.u[i] >= theta) {
+          sum[c.idx[i]] += c.wu[i];
+          passed++;
+        }
       }
     }
     state.lastTheta = theta;
@@ -301,7 +299,7 @@ function arenaFor(kern: Kernels, fb: FusedBatch): { arena: Arena; threads: numbe
     return { arena: pool, threads: pool.threads, pool };
   }
   const sc = fb.scratch;
-  const arena: Arena = { alloc: (n) => sc.alloc(n), from: (v, int) => sc.from(v, int), view: (p, n) => kern.view(p, n), buffer: () => kern.view(0, 0).buffer as ArrayBuffer };
+  const arena: Arena = { k: kern.k, alloc: (n) => sc.alloc(n), from: (v, int) => sc.from(v, int), view: (p, n) => kern.view(p, n), buffer: () => kern.view(0, 0).buffer as ArrayBuffer };
   return { arena, threads: 1, pool: null };
 }
 
@@ -329,7 +327,8 @@ export class Terms {
 
 /**
  * A weight group on `tclSynapses`: rows 0 … nIn−1 of W (row stride nP, the postsynaptic width
- * rounded up to 16), each row's terms per level from `terms(i, l, push)`. Rows without terms have
+ * rounded up to 16), each row's terms from `terms(i, out, ends)`: level l's terms pushed in
+ * order, ends[l] = out.n after level l. Rows without terms have
  * u = 0 and are not visited. With a worker pool the rows are dealt out round-robin, one share per
  * thread; every weight is computed by exactly one thread with the same arithmetic, so the result
  * does not depend on the number of threads.
@@ -341,24 +340,21 @@ function weightGroup(
   nIn: number,
   n1: number,
   population: (activeRows: number) => number,
-  terms: (i: number, l: number, out: Terms) => void,
+  terms: (i: number, out: Terms, ends: Int32Array) => void,
 ): GroupRun {
   const { arena, threads, pool } = ctx;
   const t = cycleTables(maps);
   const nP = ceil16(n1);
   const parts = Array.from({ length: threads }, () => ({ rows: [] as number[], start: [0], terms: new Terms() }));
   let nR = 0;
+  const ends = new Int32Array(t.S1);
   for (let i = 0; i < nIn; i++) {
     const c = parts[nR % threads];
     const before = c.terms.n;
-    const starts: number[] = [];
-    for (let l = 0; l < t.S1; l++) {
-      terms(i, l, c.terms);
-      starts.push(c.terms.n);
-    }
+    terms(i, c.terms, ends);
     if (c.terms.n > before) {
       c.rows.push(i);
-      c.start.push(...starts);
+      for (let l = 0; l < t.S1; l++) c.start.push(ends[l]);
       nR++;
     }
   }
@@ -366,7 +362,7 @@ function weightGroup(
   const shared = [
     t.S1,
     arena.from(splat4(t.coef)), arena.from(t.jLo, true), arena.from(t.jHi, true), arena.from(splat4(maps.weights)),
-    t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(splat4(t.blkA)), arena.from(t.blkLo, true), arena.from(t.blkHi, true),
+    t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(splat4(t.blkA)), arena.from(t.blkLo, true), arena.from(t.blkHi, true), arena.from(splat4(t.tileA)),
   ];
   const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n))]);
   const scratchE = parts.map(() => arena.alloc(2 * LANES * t.S1));
@@ -427,28 +423,45 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
   const nP = ceil16(n1);
   const S1 = maps.nStates - 1;
   const ctx = arenaFor(kern, fb);
-  // γ_l = H_l − H_{l−1}, [(S−1) × B × nP] in the arena.
-  const gam = ctx.arena.alloc(S1 * B * nP);
+  // The states [S × B × nP] in the arena, then γ_l = H_l − H_{l−1}, [(S−1) × B × nP].
+  const H = ctx.arena.alloc(S1 * B * nP + B * nP);
   {
-    const g = ctx.arena.view(gam, S1 * B * nP);
-    g.fill(0);
-    for (let l = 1; l <= S1; l++) {
-      const a = kern.view(hidden[l], B * n1);
-      const b0 = kern.view(hidden[l - 1], B * n1);
-      for (let b = 0; b < B; b++) for (let h = 0; h < n1; h++) g[((l - 1) * B + b) * nP + h] = a[b * n1 + h] - b0[b * n1 + h];
+    const d = ctx.arena.view(H, (S1 + 1) * B * nP);
+    if (nP !== n1) d.fill(0);
+    hidden.forEach((p, l) => {
+      const src = kern.view(p, B * n1);
+      for (let b = 0; b < B; b++) d.set(src.subarray(b * n1, (b + 1) * n1), (l * B + b) * nP);
+    });
+  }
+  const gam = ctx.arena.alloc(S1 * B * nP);
+  ctx.arena.k.sub(gam, H + B * nP * 4, H, S1 * B * nP);
+  // Each row's examples with ink (b, x/B), found once for all levels.
+  const xs = kern.view(fb.x, B * n0);
+  const inkStart = new Int32Array(n0 + 1);
+  for (let b = 0; b < B; b++) for (let i = 0; i < n0; i++) if (xs[b * n0 + i] !== 0) inkStart[i + 1]++;
+  for (let i = 0; i < n0; i++) inkStart[i + 1] += inkStart[i];
+  const inkB = new Int32Array(inkStart[n0]);
+  const inkV = new Float32Array(inkStart[n0]);
+  {
+    const fill = inkStart.slice(0, n0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < n0; i++) {
+        const v = xs[b * n0 + i];
+        if (v !== 0) {
+          inkB[fill[i]] = b;
+          inkV[fill[i]++] = v / B;
+        }
+      }
     }
   }
-  const xs = kern.view(fb.x, B * n0).slice();
   const rowBytes = nP * 4;
-  // xᵀ, so that a row's examples are contiguous.
-  const xT = new Float32Array(n0 * B);
-  for (let b = 0; b < B; b++) for (let i = 0; i < n0; i++) xT[i * B + b] = xs[b * n0 + i];
-  const group = weightGroup(kern, ctx, maps, n0, n1, (active) => active, (i, l, out) => {
-    const base = gam + l * B * rowBytes;
-    const o = i * B;
-    for (let b = 0; b < B; b++) {
-      const v = xT[o + b];
-      if (v !== 0) out.push(base + b * rowBytes, v / B);
+  const group = weightGroup(kern, ctx, maps, n0, n1, (active) => active, (i, out, ends) => {
+    const p0 = inkStart[i];
+    const p1 = inkStart[i + 1];
+    for (let l = 0; l < S1; l++) {
+      const base = gam + l * B * rowBytes;
+      for (let p = p0; p < p1; p++) out.push(base + inkB[p] * rowBytes, inkV[p]);
+      ends[l] = out.n;
     }
   });
   return unpad(deadZoneSums(group, spec), n0, n1, nP);
@@ -468,35 +481,40 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   const S1 = maps.nStates - 1;
   const ctx = arenaFor(kern, fb);
   const post = states.map(([, c]) => padded(kern, ctx.arena, c, B, n1, nP));
-  const gam = ctx.arena.alloc(S1 * B * nP);
+  const { arena } = ctx;
+  const gam = arena.alloc(S1 * B * nP);
+  for (let l = 1; l <= S1; l++) arena.k.sub(gam + (l - 1) * B * nP * 4, post[l], post[l - 1], B * nP);
+  // Presynaptic states [S × B × nIn] and α_l = a_l − a_{l−1} in the arena.
+  const A = arena.alloc((S1 + 1) * B * nIn);
+  const active = new Uint8Array(nIn);
   {
-    const g = ctx.arena.view(gam, S1 * B * nP);
-    for (let l = 1; l <= S1; l++) {
-      const a = ctx.arena.view(post[l], B * nP);
-      const b0 = ctx.arena.view(post[l - 1], B * nP);
-      for (let i = 0; i < B * nP; i++) g[(l - 1) * B * nP + i] = a[i] - b0[i];
+    const d = arena.view(A, (S1 + 1) * B * nIn);
+    states.forEach(([a], m) => d.set(kern.view(a, B * nIn), m * B * nIn));
+    // A row whose unit is 0 at every state and example has e = 0: it is not visited.
+    for (let r = 0; r < (S1 + 1) * B; r++) for (let i = 0, o = r * nIn; i < nIn; i++) if (d[o + i] !== 0) active[i] = 1;
+  }
+  const alpha = arena.alloc(S1 * B * nIn);
+  arena.k.sub(alpha, A + B * nIn * 4, A, S1 * B * nIn);
+  // E_l = (α_lᵀ c_l + a_{l−1}ᵀ γ_l) / B, [nIn × nP] per level: the bilinear form as two products
+  // (zero entries of α and a skipped), so that the kernel gets one term per row and level.
+  const E = arena.alloc(S1 * nIn * nP);
+  arena.view(E, S1 * nIn * nP).fill(0);
+  // Rows split over the threads (each row of E is computed by one thread, the same way).
+  const cuts = Array.from({ length: ctx.threads + 1 }, (_, t) => Math.round((t * nIn) / ctx.threads));
+  for (let l0 = 0; l0 < S1; l0++) {
+    const El = E + l0 * nIn * nP * 4;
+    for (const [a, c] of [[alpha + l0 * B * nIn * 4, post[l0 + 1]], [A + l0 * B * nIn * 4, gam + l0 * B * nP * 4]]) {
+      const jobs = cuts.slice(0, -1).map((i0, t) => [El + i0 * nP * 4, nP, a + i0 * 4, 1, nIn, c, nP, cuts[t + 1] - i0, B, nP, 1 / B]);
+      if (ctx.pool) ctx.pool.run('gemmAcc', jobs);
+      else arena.k.gemmAcc(...(jobs[0] as Parameters<KernelExports['gemmAcc']>));
     }
   }
-  // Presynaptic states transposed ([nIn × B] per state), so that a row's examples are contiguous.
-  const pre = states.map(([a]) => {
-    const v = kern.view(a, B * nIn);
-    const t = new Float32Array(nIn * B);
-    for (let b = 0; b < B; b++) for (let i = 0; i < nIn; i++) t[i * B + b] = v[b * nIn + i];
-    return t;
-  });
   const rowBytes = nP * 4;
-  const group = weightGroup(kern, ctx, maps, nIn, n1, () => nIn, (i, l0, out) => {
-    const l = l0 + 1;
-    const cl = post[l];
-    const gl = gam + l0 * B * rowBytes;
-    const al = pre[l];
-    const ap = pre[l - 1];
-    const o = i * B;
-    for (let b = 0; b < B; b++) {
-      const a0 = ap[o + b];
-      const alpha = Math.fround(al[o + b] - a0);
-      if (alpha !== 0) out.push(cl + b * rowBytes, alpha / B);
-      if (a0 !== 0) out.push(gl + b * rowBytes, a0 / B);
+  const group = weightGroup(kern, ctx, maps, nIn, n1, () => nIn, (i, out, ends) => {
+    if (!active[i]) return;
+    for (let l0 = 0; l0 < S1; l0++) {
+      out.push(E + (l0 * nIn + i) * rowBytes, 1);
+      ends[l0] = out.n;
     }
   });
   return unpad(deadZoneSums(group, spec), nIn, n1, nP);

@@ -138,6 +138,36 @@ function record(rec: usize, u: f32, wj: f32, idx: i32): void {
 }
 
 /**
+ * The records of one `tclSynapses` pass in record mode, once θ's histogram bin `tb` is known
+ * (bins: the float bits of |u| >> `shift`): a record in a higher bin passes, its w_j·u is added to
+ * sum[idx]; the records inside bin `tb` (candidates for the exact selection) are moved to the
+ * front, |u| in place of u; records below are dropped. Same order of additions as a loop over the
+ * records. out[0] = candidates, out[1] = records that passed.
+ */
+export function applyRecords(sum: usize, u: usize, wu: usize, idx: usize, n: i32, tb: i32, shift: i32, out: usize): void {
+  let m = 0;
+  let passed = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const bits = load<u32>(u + o) & 0x7fffffff;
+    const b = <i32>(bits >> <u32>shift);
+    if (b > tb) {
+      const p = sum + (<usize>load<i32>(idx + o) << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(wu + o));
+      passed++;
+    } else if (b == tb) {
+      const d = <usize>m << 2;
+      store<u32>(u + d, bits);
+      store<f32>(wu + d, load<f32>(wu + o));
+      store<i32>(idx + d, load<i32>(idx + o));
+      m++;
+    }
+  }
+  store<i32>(out, m);
+  store<i32>(out + 4, passed);
+}
+
+/**
  * TCL update of one weight group (DESIGN.md §3) for one nudging cycle: Σ_j w_j g(u_j) added to W.
  * A weight's signal at cycle state m is s_m = Σ_b a_m[b, i] c_m[b, h] / B (a: presynaptic layer,
  * c: postsynaptic), so with the kernel's zero area its grid response is linear in the per-level changes
@@ -174,19 +204,21 @@ export function tclSynapses(
   W: usize, n1: i32, theta: f32,
   nR: i32, rowIndex: usize, entStart: usize, entAddr: usize, entVal: usize, S1: i32,
   coef: usize, jLo: usize, jHi: usize, wgt: usize,
-  nBlk: i32, blkStart: usize, blkA: usize, blkLo: usize, blkHi: usize,
+  nBlk: i32, blkStart: usize, blkA: usize, blkLo: usize, blkHi: usize, tileA: usize,
   e: usize, counts: usize, rec: usize,
 ): void {
   const vth = f32x4.splat(theta);
   const absOff = <usize>S1 << 6;
   let passed: i64 = 0;
   let computed: i64 = 0;
-  for (let r = 0; r < nR; r++) {
-    const row = load<i32>(rowIndex + (<usize>r << 2));
-    const wRow = W + (<usize>(row * n1) << 2);
-    const es = entStart + (<usize>(r * S1) << 2);
-    for (let h = 0; h < n1; h += 16) {
-      const ho = <usize>h << 2;
+  // Columns outer, rows inner: the postsynaptic rows the terms point at are read 64 bytes at a
+  // time, and one column block of them (levels × examples × 64 B) stays in L1 over all rows.
+  for (let h = 0; h < n1; h += 16) {
+    const ho = <usize>h << 2;
+    for (let r = 0; r < nR; r++) {
+      const row = load<i32>(rowIndex + (<usize>r << 2));
+      const wRow = W + (<usize>(row * n1) << 2);
+      const es = entStart + (<usize>(r * S1) << 2);
       for (let l = 0; l < S1; l++) {
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
         const p1 = load<i32>(es + (<usize>(l + 1) << 2));
@@ -208,6 +240,20 @@ export function tclSynapses(
         v128.store(eo + absOff + 16, f32x4.abs(a1));
         v128.store(eo + absOff + 32, f32x4.abs(a2));
         v128.store(eo + absOff + 48, f32x4.abs(a3));
+      }
+      // The bound over the whole grid first (tileA[l] = max over blocks of blkA[·, l]): 16 weights
+      // far below θ skip all the block bounds.
+      {
+        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+        for (let l = 0; l < S1; l++) {
+          const A = v128.load(tileA + (<usize>l << 4));
+          const ea = e + absOff + (<usize>l << 6);
+          b0 = f32x4.add(b0, f32x4.mul(A, v128.load(ea)));
+          b1 = f32x4.add(b1, f32x4.mul(A, v128.load(ea + 16)));
+          b2 = f32x4.add(b2, f32x4.mul(A, v128.load(ea + 32)));
+          b3 = f32x4.add(b3, f32x4.mul(A, v128.load(ea + 48)));
+        }
+        if (!v128.any_true(v128.or(v128.or(f32x4.ge(b0, vth), f32x4.ge(b1, vth)), v128.or(f32x4.ge(b2, vth), f32x4.ge(b3, vth))))) continue;
       }
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
       let cnt = i32x4.splat(0);

@@ -133,6 +133,8 @@ export class KernelPool {
 
 let threadCount: number | undefined;
 let pool: KernelPool | undefined;
+/** A second pool for the relaxation's products (its memory holds one batch's couplings while the TCL pool's is reset per group). */
+let relaxPoolInstance: KernelPool | undefined;
 
 /** Threads the kernels may use (default: 2 when the machine has 2 or more cores, `TFJS_TCL_THREADS` overrides). */
 export function setKernelThreads(n: number): void {
@@ -140,6 +142,10 @@ export function setKernelThreads(n: number): void {
   if (pool && pool.threads !== threadCount) {
     pool.dispose();
     pool = undefined;
+  }
+  if (relaxPoolInstance && relaxPoolInstance.threads !== threadCount) {
+    relaxPoolInstance.dispose();
+    relaxPoolInstance = undefined;
   }
 }
 
@@ -157,4 +163,12 @@ export function kernelPool(): KernelPool | null {
   if (t <= 1) return null;
   pool ??= new KernelPool(t);
   return pool;
+}
+
+/** The relaxation's pool, or null when one thread is asked for. */
+export function relaxPool(): KernelPool | null {
+  const t = kernelThreads();
+  if (t <= 1) return null;
+  relaxPoolInstance ??= new KernelPool(t);
+  return relaxPoolInstance;
 }
