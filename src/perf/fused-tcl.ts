@@ -19,7 +19,7 @@
 import type { KernelExports, Kernels } from './engine.ts';
 import type { FusedBatch } from './fused-relax.ts';
 import { HIST_BINS as HIST, HIST_SHIFT, selectKth } from './select.ts';
-import { kernelPool } from './threads.ts';
+import { kernelPool, type PoolKernel } from './threads.ts';
 
 /** Grid points per bound block: smaller blocks bound tighter but cost more bound evaluations. */
 const BLOCK = 4;
@@ -166,6 +166,8 @@ export interface GroupRun {
   threads: number;
   sumPtr: number;
   run(theta: number, recs: number[] | null): { computed: number; passed: number };
+  /** Runs a kernel with one argument list per thread (on the pool when there is one). */
+  parallel(name: PoolKernel, jobs: number[][]): void;
 }
 
 
@@ -240,8 +242,7 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
     }
     if (N - M > k) {
       // More than a fraction q of the values are exactly 0: θ = 0, every nonzero u passes.
-      const out = a.alloc(2);
-      for (const t of tabs) a.k.applyRecords(g.sumPtr, t[2], t[3], t[4], t[1], -1, HIST_SHIFT, out);
+      g.parallel('applyRecords', tabs.map((t) => [g.sumPtr, t[2], t[3], t[4], t[1], -1, HIST_SHIFT, a.alloc(2)]));
       state.lastTheta = 0;
       return { sum: sumView().slice(), passed: M, theta: 0, computedFraction: computedTotal / N, passes: pass };
     }
@@ -259,12 +260,13 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
       continue;
     }
     // Records above θ's bin pass (added in the kernel); those inside it are candidates for the exact selection.
-    const out = a.alloc(2);
+    // Each thread's records belong to its own rows: the tables are applied in parallel.
+    const outs = tabs.map(() => a.alloc(2));
+    g.parallel('applyRecords', tabs.map((t, i) => [g.sumPtr, t[2], t[3], t[4], t[1], tb, HIST_SHIFT, outs[i]]));
     const cand: Array<{ u: Float32Array; wu: Float32Array; idx: Int32Array }> = [];
     let passed = 0;
-    for (const t of tabs) {
-      a.k.applyRecords(g.sumPtr, t[2], t[3], t[4], t[1], tb, HIST_SHIFT, out);
-      const [m, p] = new Int32Array(a.buffer(), out, 2);
+    for (const [i, t] of tabs.entries()) {
+      const [m, p] = new Int32Array(a.buffer(), outs[i], 2);
       passed += p;
       cand.push({ u: new Float32Array(a.buffer(), t[2], m), wu: new Float32Array(a.buffer(), t[3], m), idx: new Int32Array(a.buffer(), t[4], m) });
     }
@@ -386,6 +388,10 @@ function weightGroup(
         computed += v[1];
       }
       return { computed: computed * 4, passed };
+    },
+    parallel(name, jobs) {
+      if (pool) pool.run(name, jobs);
+      else for (const j of jobs) (arena.k[name] as (...a: number[]) => void)(...j);
     },
   };
 }

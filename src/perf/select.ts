@@ -71,11 +71,10 @@ export function absQuantileOfChunks(chunks: (visit: (v: Float32Array) => void) =
   return selectKth(inBin, k - below);
 }
 
-/** The exact q-quantile of |v| (index ⌊q n⌋ of the sorted |v|). */
+/**
+ * The exact q-quantile of |v| (index ⌊q n⌋ of the sorted |v|): the histogram selection over one
+ * chunk (two linear passes; a quickselect over a copy took ~4× longer on 50,000 values).
+ */
 export function absQuantile(values: Float32Array, q: number): number {
-  const n = values.length;
-  if (n === 0) return 0;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.abs(values[i]);
-  return selectKth(a, Math.min(n - 1, Math.floor(q * n)));
+  return absQuantileOfChunks((visit) => visit(values), q);
 }
