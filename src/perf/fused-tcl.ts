@@ -505,13 +505,15 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   // (zero entries of α and a skipped), so that the kernel gets one term per row and level.
   const E = arena.alloc(S1 * nIn * nP);
   arena.view(E, S1 * nIn * nP).fill(0);
-  // Rows split over the threads (each row of E is computed by one thread, the same way).
-  const cuts = Array.from({ length: ctx.threads + 1 }, (_, t) => Math.round((t * nIn) / ctx.threads));
+  // Rows split over the threads (each row of E is computed by one thread, the same way) when the
+  // products are big enough to pay for waking a thread (~0.1 ms): 500 × 500, not 500 × 10.
+  const split = ctx.pool && nIn * nP * B >= 1 << 20 ? ctx.threads : 1;
+  const cuts = Array.from({ length: split + 1 }, (_, t) => Math.round((t * nIn) / split));
   for (let l0 = 0; l0 < S1; l0++) {
     const El = E + l0 * nIn * nP * 4;
     for (const [a, c] of [[alpha + l0 * B * nIn * 4, post[l0 + 1]], [A + l0 * B * nIn * 4, gam + l0 * B * nP * 4]]) {
       const jobs = cuts.slice(0, -1).map((i0, t) => [El + i0 * nP * 4, nP, a + i0 * 4, 1, nIn, c, nP, cuts[t + 1] - i0, B, nP, 1 / B]);
-      if (ctx.pool) ctx.pool.run('gemmAcc', jobs);
+      if (ctx.pool && split > 1) ctx.pool.run('gemmAcc', jobs);
       else arena.k.gemmAcc(...(jobs[0] as Parameters<KernelExports['gemmAcc']>));
     }
   }

@@ -243,6 +243,23 @@ describe('fused wasm kernels agree with the plain tfjs path', () => {
     });
   }
 
+  it('TCL on a deep net with a wide hidden coupling (784-256-256-10, quantile:0.99): the threaded products (relaxation rows, E rows) give the same update on 1 and 2 threads bit for bit, and equal the plain path', () => {
+    const layers = [784, 256, 256, 10];
+    const hyper: TclHyper = { ...paper.tcl, lr: [1, 1, 1], deadZone: 'quantile:0.99', theta: { W: [1e-6, 1e-5, 1e-5], b: [1e-5, 1e-5, 1e-4] } };
+    const bits = (ts: tf.Tensor[]) => ts.map((t) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)));
+    const fusedBits = (threads: number) => {
+      setKernelThreads(threads);
+      const [net] = twinNets(layers);
+      const r = tclUpdate(net, { x, target }, 0.5, hyper);
+      const out = bits([...r.delta.W, ...r.free]);
+      tf.dispose([...r.delta.W, ...r.delta.b, ...r.free]);
+      return out;
+    };
+    expect(fusedBits(2)).toEqual(fusedBits(1));
+    const { plain } = compareTcl(layers, hyper, 2);
+    expect(plain.passFraction.W[1]).toBeGreaterThan(1e-4);
+  });
+
   it('tclSynapses against a direct float64 computation: random states, a random zero-area cycle map with states in any order, fixed θ and the exact quantile', () => {
     const rng = new Rng(11);
     const B = 3;
