@@ -7,37 +7,14 @@
  *
  * `FusedBatch` holds one batch's input drive and the transposes, `relax` moves between state sets
  * (arrays of heap pointers, one [B × n_k] buffer per layer).
- *
- * Wide couplings (hidden → hidden, at least WIDE weights and WIDE_COLS columns: 500 × 500 in the
- * deep preset) run on both cores: the batch's copy of W and Wᵀ sits in the relaxation pool's shared
- * memory (the tfjs heap is not shared), each product copies its input rows and the destination in
- * (B × n floats, ~1 % of the product's time), and the examples (rows) are split between the
- * threads. Every output element is computed by one thread with the same loop as the
- * one-thread product, so the states are bit-identical for any number of threads (a test checks).
- * The input drive (once per batch) and narrow products stay on one thread: too small to split.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../network/config.ts';
 import type { Couplings } from '../network/dynamics.ts';
 import { Scratch, type Kernels } from './engine.ts';
-import { relaxPool, type KernelPool } from './threads.ts';
 
 /** Below this many output columns a product is computed as dot products along the inner dimension (SIMD along K). */
 const NARROW = 16;
-/** Couplings with at least this many weights and output columns are split over the threads. */
-export const WIDE = 128 * 128;
-const WIDE_COLS = 64;
-/** The batch whose couplings the relaxation pool's memory holds (a newer batch takes it over; an older one then runs on one thread). */
-let poolOwner: FusedBatch | null = null;
-
-interface Threaded {
-  pool: KernelPool;
-  /** Per coupling: [W, Wᵀ] in the pool's memory, or null when it stays on one thread. */
-  mats: Array<[number, number] | null>;
-  /** Input rows (B × the widest layer), and one destination per thread (its columns, on cache lines of its own). */
-  s: number;
-  d: number[];
-}
 
 export class FusedBatch {
   readonly scratch: Scratch;
@@ -52,7 +29,6 @@ export class FusedBatch {
   private readonly inputDrive: number;
   /** Two spare state sets for the synchronous ping-pong. */
   private spare: number[][];
-  private threaded: Threaded | null = null;
 
   constructor(readonly kern: Kernels, c: Couplings, x: tf.Tensor2D, target: tf.Tensor2D | null, sizes: number[]) {
     this.scratch = new Scratch(kern);
@@ -69,7 +45,6 @@ export class FusedBatch {
     this.x = kern.ptr(x);
     this.target = target ? kern.ptr(target) : 0;
     for (let i = 1; i < L; i++) transpose(kern, this.Wt[i], this.W[i], sizes[i], sizes[i + 1]);
-    this.threaded = this.shareWide();
     // ρ(x) W_0 + b_0, once per batch (x ∈ [0,1] already, so ρ(x) = x).
     k.broadcastRows(this.inputDrive, this.b[0], B, sizes[1]);
     k.gemmAcc(this.inputDrive, sizes[1], this.x, sizes[0], 1, this.W[0], sizes[1], B, sizes[0], sizes[1], 1);
@@ -122,52 +97,11 @@ export class FusedBatch {
     if (cur !== to) cur.forEach((p, i) => k.copy(to[i], p, B * sizes[i + 1]));
   }
 
-  /** Copies the wide hidden couplings (W and Wᵀ) into the relaxation pool's memory, or null (one thread, or none wide). */
-  private shareWide(): Threaded | null {
-    const { sizes, B } = this;
-    const L = sizes.length - 1;
-    const wide = (c: number) => c >= 1 && sizes[c] * sizes[c + 1] >= WIDE && Math.min(sizes[c], sizes[c + 1]) >= WIDE_COLS;
-    if (!sizes.slice(0, L).some((_, c) => wide(c))) return null;
-    const pool = relaxPool();
-    if (!pool) return null;
-    pool.reset();
-    const mats = sizes.slice(0, L).map((_, c) => {
-      if (!wide(c)) return null;
-      const n = sizes[c] * sizes[c + 1];
-      const [w, wt] = [pool.alloc(n), pool.alloc(n)];
-      pool.view(w, n).set(this.kern.view(this.W[c], n));
-      pool.view(wt, n).set(this.kern.view(this.Wt[c], n));
-      return [w, wt] as [number, number];
-    });
-    const widest = Math.max(...sizes.slice(1));
-    // 64-byte aligned and apart: two threads writing into one cache line (false sharing) made the split product slower than one thread.
-    const line = (n: number) => (pool.alloc(n + 16) + 63) & ~63;
-    const t = { pool, mats, s: pool.alloc(B * widest), d: Array.from({ length: pool.threads }, () => line(B * widest)) };
-    poolOwner = this;
-    return t;
-  }
-
   /** dst += s W_c (transposed = false: s is layer c, dst layer c+1) or s W_cᵀ (true: s is layer c+1, dst layer c). */
   private product(dst: number, s: number, c: number, transposed: boolean): void {
     const k = this.kern.k;
     const { B, sizes } = this;
     const [nIn, nOut] = transposed ? [sizes[c + 1], sizes[c]] : [sizes[c], sizes[c + 1]];
-    const th = this.threaded;
-    if (th?.mats[c] && poolOwner === this) {
-      const { pool } = th;
-      pool.view(th.s, B * nIn).set(this.kern.view(s, B * nIn));
-      const mat = th.mats[c]![transposed ? 1 : 0];
-      const T = pool.threads;
-      // Thread t owns rows cut(t) … cut(t+1) of dst (examples), in a buffer of its own. Rows, not
-      // columns: a column split (each thread reading half of every row of W) ran no faster than one
-      // thread; a row split ran 1.8× faster (500 × 500, B = 20, measured on this machine).
-      const cut = (t: number) => Math.round((t * B) / T);
-      const d = () => this.kern.view(dst, B * nOut);
-      for (let t = 0; t < T; t++) pool.view(th.d[t], (cut(t + 1) - cut(t)) * nOut).set(d().subarray(cut(t) * nOut, cut(t + 1) * nOut));
-      pool.run('gemmAcc', Array.from({ length: T }, (_, t) => [th.d[t], nOut, th.s + cut(t) * nIn * 4, nIn, 1, mat, nOut, cut(t + 1) - cut(t), nIn, nOut, 1]));
-      for (let t = 0; t < T; t++) d().set(pool.view(th.d[t], (cut(t + 1) - cut(t)) * nOut), cut(t) * nOut);
-      return;
-    }
     // Row-major [nIn × nOut] operand and its transpose.
     const mat = transposed ? this.Wt[c] : this.W[c];
     const matT = transposed ? this.W[c] : this.Wt[c];
@@ -182,7 +116,6 @@ export class FusedBatch {
 
   dispose(): void {
     this.scratch.release();
-    if (poolOwner === this) poolOwner = null;
   }
 }
 

@@ -396,19 +396,6 @@ function weightGroup(
   };
 }
 
-/** Copies [B × n] heap buffers into the arena as [B × nP] (zero-padded columns). */
-function padded(kern: Kernels, arena: Arena, src: number, B: number, n: number, nP: number): number {
-  const dst = arena.alloc(B * nP);
-  const s = kern.view(src, B * n);
-  const d = arena.view(dst, B * nP);
-  if (nP === n) d.set(s);
-  else {
-    d.fill(0);
-    for (let b = 0; b < B; b++) d.set(s.subarray(b * n, (b + 1) * n), b * nP);
-  }
-  return dst;
-}
-
 /** Drops the padding columns of a [rows × nP] sum. */
 function unpad(r: DeadZoneResult, rows: number, n: number, nP: number): DeadZoneResult {
   if (n === nP) return r;
@@ -486,11 +473,19 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   const nP = ceil16(n1);
   const S1 = maps.nStates - 1;
   const ctx = arenaFor(kern, fb);
-  const post = states.map(([, c]) => padded(kern, ctx.arena, c, B, n1, nP));
   const { arena } = ctx;
+  // Post- and presynaptic states of every cycle state in the arena ([S × B × nP], [S × B × nIn]), γ_l = c_l − c_{l−1}.
+  const H = arena.alloc((S1 + 1) * B * nP);
+  {
+    const d = arena.view(H, (S1 + 1) * B * nP);
+    if (nP !== n1) d.fill(0);
+    states.forEach(([, c], m) => {
+      const src = kern.view(c, B * n1);
+      for (let b = 0; b < B; b++) d.set(src.subarray(b * n1, (b + 1) * n1), (m * B + b) * nP);
+    });
+  }
   const gam = arena.alloc(S1 * B * nP);
-  for (let l = 1; l <= S1; l++) arena.k.sub(gam + (l - 1) * B * nP * 4, post[l], post[l - 1], B * nP);
-  // Presynaptic states [S × B × nIn] and α_l = a_l − a_{l−1} in the arena.
+  arena.k.sub(gam, H + B * nP * 4, H, S1 * B * nP);
   const A = arena.alloc((S1 + 1) * B * nIn);
   const active = new Uint8Array(nIn);
   {
@@ -499,24 +494,15 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
     // A row whose unit is 0 at every state and example has e = 0: it is not visited.
     for (let r = 0; r < (S1 + 1) * B; r++) for (let i = 0, o = r * nIn; i < nIn; i++) if (d[o + i] !== 0) active[i] = 1;
   }
-  const alpha = arena.alloc(S1 * B * nIn);
-  arena.k.sub(alpha, A + B * nIn * 4, A, S1 * B * nIn);
-  // E_l = (α_lᵀ c_l + a_{l−1}ᵀ γ_l) / B, [nIn × nP] per level: the bilinear form as two products
-  // (zero entries of α and a skipped), so that the kernel gets one term per row and level.
+  // E_l [nIn × nP] per level (the bilinear form, `bilinearE`), so that tclSynapses gets one term per
+  // row and level (coefficient 1: the same bits as listing the row's terms). Rows split over the
+  // threads when the group is large enough to pay for waking one (~0.1 ms): 500 × 500, not 500 × 10.
   const E = arena.alloc(S1 * nIn * nP);
   arena.view(E, S1 * nIn * nP).fill(0);
-  // Rows split over the threads (each row of E is computed by one thread, the same way) when the
-  // products are big enough to pay for waking a thread (~0.1 ms): 500 × 500, not 500 × 10.
   const split = ctx.pool && nIn * nP * B >= 1 << 20 ? ctx.threads : 1;
-  const cuts = Array.from({ length: split + 1 }, (_, t) => Math.round((t * nIn) / split));
-  for (let l0 = 0; l0 < S1; l0++) {
-    const El = E + l0 * nIn * nP * 4;
-    for (const [a, c] of [[alpha + l0 * B * nIn * 4, post[l0 + 1]], [A + l0 * B * nIn * 4, gam + l0 * B * nP * 4]]) {
-      const jobs = cuts.slice(0, -1).map((i0, t) => [El + i0 * nP * 4, nP, a + i0 * 4, 1, nIn, c, nP, cuts[t + 1] - i0, B, nP, 1 / B]);
-      if (ctx.pool && split > 1) ctx.pool.run('gemmAcc', jobs);
-      else arena.k.gemmAcc(...(jobs[0] as Parameters<KernelExports['gemmAcc']>));
-    }
-  }
+  const jobs = Array.from({ length: split }, (_, t) => [E, nP, A, nIn, H, gam, B, S1, Math.round((t * nIn) / split), Math.round(((t + 1) * nIn) / split)]);
+  if (ctx.pool && split > 1) ctx.pool.run('bilinearE', jobs);
+  else arena.k.bilinearE(...(jobs[0] as Parameters<KernelExports['bilinearE']>));
   const rowBytes = nP * 4;
   const group = weightGroup(kern, ctx, maps, nIn, n1, () => nIn, (i, out, ends) => {
     if (!active[i]) return;

@@ -138,6 +138,52 @@ function record(rec: usize, u: f32, wj: f32, idx: i32): void {
 }
 
 /**
+ * The level changes e_l of a hidden→hidden (or hidden→output) weight group, rows i0 … i1−1, in the
+ * bilinear form of `tclSynapses` (exactly; see there):
+ *   E_l[i, :] = Σ_b (α_l[b, i]/B) c_l[b, :] + (a_{l−1}[b, i]/B) γ_l[b, :],   l = 1 … S1
+ * with α = a_l − a_{l−1} (f32), each term skipped when its coefficient is exactly 0, and the terms
+ * added in the order b = 0, 1, …, α-term before a-term — the order in which `tclSynapses` sums the
+ * same terms when the caller lists them, so either way gives the same bits.
+ * A: presynaptic states [S × B × nIn]; H: postsynaptic states [S × B × nP]; Gm: γ [S1 × B × nP];
+ * E: [S1 × nIn × nP], zero on entry (nP a multiple of 4).
+ */
+export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: usize, B: i32, S1: i32, i0: i32, i1: i32): void {
+  const fB = <f32>B;
+  const rowB = <usize>nP << 2;
+  const layerA = <usize>(B * nIn) << 2;
+  const layerH = <usize>B * rowB;
+  for (let i = i0; i < i1; i++) {
+    for (let l = 0; l < S1; l++) {
+      const e = E + (<usize>(l * nIn + i)) * rowB;
+      const ap = A + <usize>l * layerA + (<usize>i << 2);
+      const an = ap + layerA;
+      const c = H + <usize>(l + 1) * layerH;
+      const g = Gm + <usize>l * layerH;
+      for (let b = 0; b < B; b++) {
+        const bo = <usize>(b * nIn) << 2;
+        const a0 = load<f32>(ap + bo);
+        const alpha = load<f32>(an + bo) - a0;
+        const rb = <usize>b * rowB;
+        if (alpha != 0) {
+          const v = f32x4.splat(alpha / fB);
+          for (let n = 0; n < nP; n += 4) {
+            const o = <usize>n << 2;
+            v128.store(e + o, f32x4.add(v128.load(e + o), f32x4.mul(v, v128.load(c + rb + o))));
+          }
+        }
+        if (a0 != 0) {
+          const v = f32x4.splat(a0 / fB);
+          for (let n = 0; n < nP; n += 4) {
+            const o = <usize>n << 2;
+            v128.store(e + o, f32x4.add(v128.load(e + o), f32x4.mul(v, v128.load(g + rb + o))));
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
  * The records of one `tclSynapses` pass in record mode, once θ's histogram bin `tb` is known
  * (bins: the float bits of |u| >> `shift`): a record in a higher bin passes, its w_j·u is added to
  * sum[idx]; the records inside bin `tb` (candidates for the exact selection) are moved to the

@@ -12,11 +12,9 @@ import type { KernelExports } from './engine.ts';
 
 const MAX_ARGS = 32;
 /** The kernels a worker can run (ctrl[3] is the index). */
-export const POOL_KERNELS = ['tclSynapses', 'gemmAcc', 'applyRecords'] as const;
+export const POOL_KERNELS = ['tclSynapses', 'gemmAcc', 'applyRecords', 'bilinearE'] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 const PAGE = 65536;
-/** Polls of the control word before a thread sleeps in Atomics.wait (~0.2–1 ms of spinning). */
-const SPIN = 200_000;
 
 // Plain JS (no TypeScript loader needed in the worker): wait for a job, run it, signal done.
 const WORKER_SOURCE = `
@@ -27,8 +25,6 @@ const ctrl = new Int32Array(buf, 0, 4);
 const args = new Float64Array(buf, 16, ${MAX_ARGS});
 let gen = 0;
 for (;;) {
-  // Spin a while before sleeping: a futex wake-up costs ~0.1 ms, and relaxation steps call every ~1 ms.
-  for (let i = 0; i < ${SPIN} && Atomics.load(ctrl, 0) === gen; i++);
   Atomics.wait(ctrl, 0, gen);
   gen = Atomics.load(ctrl, 0);
   if (gen < 0) break;
@@ -115,7 +111,6 @@ export class KernelPool {
     });
     if (jobs.length) (this.k[name] as (...a: number[]) => void)(...jobs[0]);
     for (const s of this.slots.slice(0, jobs.length - 1)) {
-      for (let i = 0; i < SPIN && Atomics.load(s.ctrl, 1) !== gen && Atomics.load(s.ctrl, 1) !== -gen; i++);
       for (;;) {
         const done = Atomics.load(s.ctrl, 1);
         if (done === gen) break;
@@ -138,8 +133,6 @@ export class KernelPool {
 
 let threadCount: number | undefined;
 let pool: KernelPool | undefined;
-/** A second pool for the relaxation's products (its memory holds one batch's couplings while the TCL pool's is reset per group). */
-let relaxPoolInstance: KernelPool | undefined;
 
 /** Threads the kernels may use (default: 2 when the machine has 2 or more cores, `TFJS_TCL_THREADS` overrides). */
 export function setKernelThreads(n: number): void {
@@ -148,10 +141,7 @@ export function setKernelThreads(n: number): void {
     pool.dispose();
     pool = undefined;
   }
-  if (relaxPoolInstance && relaxPoolInstance.threads !== threadCount) {
-    relaxPoolInstance.dispose();
-    relaxPoolInstance = undefined;
-  }
+
 }
 
 export function kernelThreads(): number {
@@ -170,10 +160,3 @@ export function kernelPool(): KernelPool | null {
   return pool;
 }
 
-/** The relaxation's pool, or null when one thread is asked for. */
-export function relaxPool(): KernelPool | null {
-  const t = kernelThreads();
-  if (t <= 1) return null;
-  relaxPoolInstance ??= new KernelPool(t);
-  return relaxPoolInstance;
-}
