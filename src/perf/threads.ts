@@ -141,7 +141,6 @@ export function setKernelThreads(n: number): void {
     pool.dispose();
     pool = undefined;
   }
-
 }
 
 export function kernelThreads(): number {
@@ -159,4 +158,3 @@ export function kernelPool(): KernelPool | null {
   pool ??= new KernelPool(t);
   return pool;
 }
-
