@@ -305,6 +305,32 @@ function arenaFor(kern: Kernels, fb: FusedBatch): { arena: Arena; threads: numbe
   return { arena, threads: 1, pool: null };
 }
 
+type GroupContext = ReturnType<typeof arenaFor>;
+
+/** Runs kernel `name` with one argument list per job: on the pool's threads when there are several jobs, else on this thread. */
+function runJobs(ctx: GroupContext, name: PoolKernel, jobs: number[][]): void {
+  if (ctx.pool && jobs.length > 1) ctx.pool.run(name, jobs);
+  else for (const j of jobs) (ctx.arena.k[name] as (...a: number[]) => void)(...j);
+}
+
+/**
+ * The [B × n] heap buffers of every cycle state copied into the arena as H [S × B × nP] (columns
+ * zero-padded to nP), and their level differences γ_l = H_l − H_{l−1} [(S−1) × B × nP].
+ */
+function statesAndLevels(kern: Kernels, arena: Arena, ptrs: number[], B: number, n: number, nP: number): { H: number; gam: number } {
+  const S = ptrs.length;
+  const H = arena.alloc(S * B * nP);
+  const d = arena.view(H, S * B * nP);
+  if (nP !== n) d.fill(0);
+  ptrs.forEach((p, m) => {
+    const src = kern.view(p, B * n);
+    for (let b = 0; b < B; b++) d.set(src.subarray(b * n, (b + 1) * n), (m * B + b) * nP);
+  });
+  const gam = arena.alloc((S - 1) * B * nP);
+  arena.k.sub(gam, H + B * nP * 4, H, (S - 1) * B * nP);
+  return { H, gam };
+}
+
 /** The kernel computes 16 weights of a row at a time: the postsynaptic width is padded to a multiple of 16. */
 const LANES = 16;
 const ceil16 = (n: number) => (n + LANES - 1) & ~(LANES - 1);
@@ -336,15 +362,14 @@ export class Terms {
  * does not depend on the number of threads.
  */
 function weightGroup(
-  kern: Kernels,
-  ctx: { arena: Arena; threads: number; pool: ReturnType<typeof kernelPool> },
+  ctx: GroupContext,
   maps: CycleMapsLike,
   nIn: number,
   n1: number,
   population: (activeRows: number) => number,
   terms: (i: number, out: Terms, ends: Int32Array) => void,
 ): GroupRun {
-  const { arena, threads, pool } = ctx;
+  const { arena, threads } = ctx;
   const t = cycleTables(maps);
   const nP = ceil16(n1);
   const parts = Array.from({ length: threads }, () => ({ rows: [] as number[], start: [0], terms: new Terms() }));
@@ -378,8 +403,7 @@ function weightGroup(
     run(theta, recs) {
       for (const c of counts) arena.view(c, 4).fill(0);
       const jobs = parts.map((_, i) => [sumPtr, nP, theta, ...perJob[i], ...shared, scratchE[i], counts[i], recs ? recs[i] : 0]);
-      if (pool) pool.run('tclSynapses', jobs);
-      else kern.k.tclSynapses(...jobs[0]);
+      runJobs(ctx, 'tclSynapses', jobs);
       let passed = 0;
       let computed = 0;
       for (const c of counts) {
@@ -389,10 +413,7 @@ function weightGroup(
       }
       return { computed: computed * 4, passed };
     },
-    parallel(name, jobs) {
-      if (pool) pool.run(name, jobs);
-      else for (const j of jobs) (arena.k[name] as (...a: number[]) => void)(...j);
-    },
+    parallel: (name, jobs) => runJobs(ctx, name, jobs),
   };
 }
 
@@ -416,18 +437,7 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
   const nP = ceil16(n1);
   const S1 = maps.nStates - 1;
   const ctx = arenaFor(kern, fb);
-  // The states [S × B × nP] in the arena, then γ_l = H_l − H_{l−1}, [(S−1) × B × nP].
-  const H = ctx.arena.alloc(S1 * B * nP + B * nP);
-  {
-    const d = ctx.arena.view(H, (S1 + 1) * B * nP);
-    if (nP !== n1) d.fill(0);
-    hidden.forEach((p, l) => {
-      const src = kern.view(p, B * n1);
-      for (let b = 0; b < B; b++) d.set(src.subarray(b * n1, (b + 1) * n1), (l * B + b) * nP);
-    });
-  }
-  const gam = ctx.arena.alloc(S1 * B * nP);
-  ctx.arena.k.sub(gam, H + B * nP * 4, H, S1 * B * nP);
+  const { gam } = statesAndLevels(kern, ctx.arena, hidden, B, n1, nP);
   // Each row's examples with ink (b, x/B), found once for all levels.
   const xs = kern.view(fb.x, B * n0);
   const inkStart = new Int32Array(n0 + 1);
@@ -448,7 +458,7 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
     }
   }
   const rowBytes = nP * 4;
-  const group = weightGroup(kern, ctx, maps, n0, n1, (active) => active, (i, out, ends) => {
+  const group = weightGroup(ctx, maps, n0, n1, (active) => active, (i, out, ends) => {
     const p0 = inkStart[i];
     const p1 = inkStart[i + 1];
     for (let l = 0; l < S1; l++) {
@@ -462,9 +472,10 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
 
 /**
  * The weights W_k between layers k and k+1 (k ≥ 1: both relax during the cycle), from the heap
- * buffers states[l] = [pre, post] at every cycle state. Terms of e_l (see `tclSynapses`):
- * α_l[b, i]/B on the row c_l[b, :] and a_{l−1}[b, i]/B on γ_l[b, :]; exact zeros (units clipped at
- * 0, or unchanged between levels) are left out. The quantile's population: all nIn × n1 weights × G.
+ * buffers states[l] = [pre, post] at every cycle state. The level changes e_l (see `tclSynapses`)
+ * come from `bilinearE`: α_l[b, i]/B times c_l[b, :] plus a_{l−1}[b, i]/B times γ_l[b, :], exact
+ * zeros (units clipped at 0, or unchanged between levels) skipped. The quantile's population: all
+ * nIn × n1 weights × G.
  */
 export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number[][], k: number, maps: CycleMapsLike, spec: DeadZoneSpec): DeadZoneResult {
   const B = fb.B;
@@ -475,17 +486,7 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   const ctx = arenaFor(kern, fb);
   const { arena } = ctx;
   // Post- and presynaptic states of every cycle state in the arena ([S × B × nP], [S × B × nIn]), γ_l = c_l − c_{l−1}.
-  const H = arena.alloc((S1 + 1) * B * nP);
-  {
-    const d = arena.view(H, (S1 + 1) * B * nP);
-    if (nP !== n1) d.fill(0);
-    states.forEach(([, c], m) => {
-      const src = kern.view(c, B * n1);
-      for (let b = 0; b < B; b++) d.set(src.subarray(b * n1, (b + 1) * n1), (m * B + b) * nP);
-    });
-  }
-  const gam = arena.alloc(S1 * B * nP);
-  arena.k.sub(gam, H + B * nP * 4, H, S1 * B * nP);
+  const { H, gam } = statesAndLevels(kern, arena, states.map(([, c]) => c), B, n1, nP);
   const A = arena.alloc((S1 + 1) * B * nIn);
   const active = new Uint8Array(nIn);
   {
@@ -501,10 +502,9 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   arena.view(E, S1 * nIn * nP).fill(0);
   const split = ctx.pool && nIn * nP * B >= 1 << 20 ? ctx.threads : 1;
   const jobs = Array.from({ length: split }, (_, t) => [E, nP, A, nIn, H, gam, B, S1, Math.round((t * nIn) / split), Math.round(((t + 1) * nIn) / split)]);
-  if (ctx.pool && split > 1) ctx.pool.run('bilinearE', jobs);
-  else arena.k.bilinearE(...(jobs[0] as Parameters<KernelExports['bilinearE']>));
+  runJobs(ctx, 'bilinearE', jobs);
   const rowBytes = nP * 4;
-  const group = weightGroup(kern, ctx, maps, nIn, n1, () => nIn, (i, out, ends) => {
+  const group = weightGroup(ctx, maps, nIn, n1, () => nIn, (i, out, ends) => {
     if (!active[i]) return;
     for (let l0 = 0; l0 < S1; l0++) {
       out.push(E + (l0 * nIn + i) * rowBytes, 1);
