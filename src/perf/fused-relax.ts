@@ -12,9 +12,27 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../network/config.ts';
 import type { Couplings } from '../network/dynamics.ts';
 import { Scratch, type Kernels } from './engine.ts';
+import { kernelPool, type KernelPool } from './threads.ts';
 
 /** Below this many output columns a product is computed as dot products along the inner dimension (SIMD along K). */
 const NARROW = 16;
+/**
+ * Multiply-adds per example and step over the couplings a relaxation computes (W_1 … W_{L−1}, both
+ * directions) from which it runs on the worker threads, each relaxing its own examples. A hand-off
+ * costs ~0.1 ms (a futex wake-up); below this the shallow nets' relaxations are not faster split.
+ */
+const THREADED_MIN_WORK = Number(process.env.TFJS_TCL_RELAX_THREADS_MIN ?? 50_000);
+
+/** The batch's relaxation inputs copied into the pool's shared memory, and one descriptor per thread (kernels.as `relaxRows`). */
+interface SharedRelax {
+  pool: KernelPool;
+  epoch: number;
+  /** Four state sets (from, to, two spares), one pointer per layer. */
+  sets: number[][];
+  descs: number[];
+  /** First row of each thread's share, and the end (B). */
+  rows: number[];
+}
 
 export class FusedBatch {
   readonly scratch: Scratch;
@@ -29,6 +47,9 @@ export class FusedBatch {
   private readonly inputDrive: number;
   /** Two spare state sets for the synchronous ping-pong. */
   private spare: number[][];
+  /** Relaxations on the worker threads (big hidden couplings and a pool): the shared copies, made on first use. */
+  readonly threaded: boolean;
+  private shared: SharedRelax | undefined;
 
   constructor(readonly kern: Kernels, c: Couplings, x: tf.Tensor2D, target: tf.Tensor2D | null, sizes: number[]) {
     this.scratch = new Scratch(kern);
@@ -48,6 +69,9 @@ export class FusedBatch {
     // ρ(x) W_0 + b_0, once per batch (x ∈ [0,1] already, so ρ(x) = x).
     k.broadcastRows(this.inputDrive, this.b[0], B, sizes[1]);
     k.gemmAcc(this.inputDrive, sizes[1], this.x, sizes[0], 1, this.W[0], sizes[1], B, sizes[0], sizes[1], 1);
+    let work = 0;
+    for (let i = 1; i < L; i++) work += 2 * sizes[i] * sizes[i + 1];
+    this.threaded = B >= 2 && work >= THREADED_MIN_WORK && kernelPool() !== null;
   }
 
   /** One heap buffer per layer k ≥ 1. */
@@ -75,6 +99,7 @@ export class FusedBatch {
       if (from !== to) from.forEach((p, i) => k.copy(to[i], p, B * sizes[i + 1]));
       return;
     }
+    if (this.threaded) return this.relaxThreaded(from, to, steps, eps, nudge, schedule);
     let cur = from;
     for (let step = 0; step < steps; step++) {
       // Never write into the set being read: the last step goes straight into `to` when it can.
@@ -95,6 +120,87 @@ export class FusedBatch {
       cur = out;
     }
     if (cur !== to) cur.forEach((p, i) => k.copy(to[i], p, B * sizes[i + 1]));
+  }
+
+  /**
+   * `relax` with the examples split between the pool's threads, each relaxing its rows for all
+   * steps (kernels.as `relaxRows`, the same kernels per row: the same bits as one thread). The
+   * states go into the shared memory and back (B × Σn floats each way, small beside the steps).
+   */
+  private relaxThreaded(from: number[], to: number[], steps: number, eps: number, nudge: number, schedule: Schedule): void {
+    const sh = this.sharedRelax();
+    const { pool, sets, descs, rows } = sh;
+    const { sizes, B, kern } = this;
+    const n = sizes.slice(1);
+    const same = from === to;
+    from.forEach((p, i) => pool.view(sets[0][i], B * n[i]).set(kern.view(p, B * n[i])));
+    // Each thread's descriptor: the "to" pointers are "from"'s when the sets are the same.
+    descs.forEach((d, t) => {
+      const off = (i: number) => rows[t] * n[i] * 4;
+      const v = new Int32Array(pool.buffer(), d, 1 + 5 * n.length);
+      const L = n.length;
+      for (let s = 0; s < 4; s++) for (let i = 0; i < L; i++) v[1 + L + s * L + i] = sets[s === 1 && same ? 0 : s][i] + off(i);
+    });
+    const seq = schedule === 'sequential' ? 1 : 0;
+    pool.run(
+      'relaxRows',
+      descs.map((d, t) => [d, rows[t + 1] - rows[t], steps, eps, nudge, seq]),
+    );
+    const out = sets[same ? 0 : 1];
+    to.forEach((p, i) => kern.view(p, B * n[i]).set(pool.view(out[i], B * n[i])));
+  }
+
+  /** The shared copies for `relaxThreaded`, (re)made when missing or when the pool was reset since (its buffers reused). */
+  private sharedRelax(): SharedRelax {
+    const pool = kernelPool()!;
+    if (this.shared && this.shared.pool === pool && this.shared.epoch === pool.epoch) return this.shared;
+    pool.reset();
+    const { sizes, B, kern } = this;
+    const L = sizes.length - 1;
+    const n = sizes.slice(1);
+    const copyIn = (p: number, count: number) => {
+      const q = pool.alloc(count);
+      pool.view(q, count).set(kern.view(p, count));
+      return q;
+    };
+    const drive = copyIn(this.inputDrive, B * n[0]);
+    const target = this.target ? copyIn(this.target, B * n[L - 1]) : 0;
+    const b: number[] = [];
+    const W: number[] = [];
+    const Wt: number[] = [];
+    for (let c = 1; c < L; c++) {
+      b.push(copyIn(this.b[c], sizes[c + 1]));
+      W.push(copyIn(this.W[c], sizes[c] * sizes[c + 1]));
+      Wt.push(copyIn(this.Wt[c], sizes[c] * sizes[c + 1]));
+    }
+    const sets = [0, 1, 2, 3].map(() => n.map((m) => pool.alloc(B * m)));
+    // Rows split evenly, each share starting at a multiple of 4 floats in every layer (so that
+    // relaxUpdate's SIMD lanes fall as on one thread: the same bits).
+    const T = Math.min(pool.threads, B);
+    const rows = [0];
+    for (let t = 1; t < T; t++) {
+      let r = Math.round((t * B) / T);
+      while (r < B && n.some((m) => (r * m) % 4 !== 0)) r++;
+      rows.push(Math.max(r, rows[t - 1]));
+    }
+    rows.push(B);
+    const descs = rows.slice(0, -1).map((r0) => {
+      const d = pool.alloc(1 + 5 * L + 2 + 3 * (L - 1));
+      const v = new Int32Array(pool.buffer(), d, 1 + 5 * L + 2 + 3 * (L - 1));
+      v[0] = L;
+      n.forEach((m, i) => (v[1 + i] = m));
+      const tail = 1 + 5 * L;
+      v[tail] = drive + r0 * n[0] * 4;
+      v[tail + 1] = target ? target + r0 * n[L - 1] * 4 : 0;
+      for (let c = 1; c < L; c++) {
+        v[tail + 1 + c] = b[c - 1];
+        v[tail + L + c] = W[c - 1];
+        v[tail + 2 * L - 1 + c] = Wt[c - 1];
+      }
+      return d;
+    });
+    this.shared = { pool, epoch: pool.epoch, sets, descs, rows };
+    return this.shared;
   }
 
   /** dst += s W_c (transposed = false: s is layer c, dst layer c+1) or s W_cᵀ (true: s is layer c+1, dst layer c). */

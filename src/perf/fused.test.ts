@@ -74,6 +74,43 @@ describe('fused wasm kernels agree with the plain tfjs path', () => {
     }
   }
 
+  for (const B of [20, 7]) {
+    it(`relaxation on a wide hidden coupling (784-256-256-10, batch ${B}): each thread relaxing its own examples (relaxRows) gives the bits of one thread, for both schedules, from = to and from ≠ to`, () => {
+      const layers = [784, 256, 256, 10];
+      const [net] = twinNets(layers);
+      const xb = x.slice([0, 0], [B, 784]) as tf.Tensor2D;
+      const tb = target.slice([0, 0], [B, 10]) as tf.Tensor2D;
+      const bits = (ts: tf.Tensor[]) => ts.map((t) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)));
+      const run = (threads: number, schedule: 'synchronous' | 'sequential') => {
+        setKernelThreads(threads);
+        const fb = new FusedBatch(kern, net.couplings(), xb, tb, layers);
+        const f = fb.statesFrom(undefined);
+        const n = fb.newStates();
+        fb.relax(f, f, 21, 0.5, 0, schedule);
+        fb.relax(f, n, 1, 0.5, 1, schedule);
+        fb.relax(f, n, 4, 0.5, -1, schedule);
+        const out = { threaded: fb.threaded, ts: [...fb.tensors(f), ...fb.tensors(n)] };
+        fb.dispose();
+        return out;
+      };
+      for (const schedule of ['synchronous', 'sequential'] as const) {
+        const one = run(1, schedule);
+        const two = run(2, schedule);
+        expect([one.threaded, two.threaded]).toEqual([false, true]);
+        expect(bits(two.ts)).toEqual(bits(one.ts));
+        // …and the plain tfjs relaxation, so that neither is the other's only check.
+        const p = prepare(net.couplings(), xb);
+        const free = relax(p, zeroStates(layers, B), 21, { eps: 0.5, schedule });
+        const nudged = relax(p, free, 4, { eps: 0.5, beta: -0.5, target: tb, schedule });
+        disposePrepared(p);
+        expect(maxAbsDiff(two.ts, [...free, ...nudged])).toBeLessThan(1e-5);
+        expect(maxAbsDiff([nudged.at(-1)!], [free.at(-1)!])).toBeGreaterThan(1e-3);
+        tf.dispose([...one.ts, ...two.ts, ...free, ...nudged]);
+      }
+      tf.dispose([xb, tb]);
+    });
+  }
+
   it('EP step: weights after a fused step equal epUpdate + applyDelta (relative 1e-4), from persistent particles', () => {
     const [a, b] = twinNets([784, 500, 10]);
     const init = [tf.randomUniform([20, 500], 0, 1, 'float32', 1), tf.randomUniform([20, 10], 0, 1, 'float32', 2)] as tf.Tensor2D[];

@@ -366,3 +366,59 @@ export function tclSynapses(
   store<f64>(counts, load<f64>(counts) + <f64>passed);
   store<f64>(counts + 8, load<f64>(counts + 8) + <f64>computed);
 }
+
+/**
+ * A whole relaxation (fused-relax.ts `FusedBatch.relax`) of B examples, every step and layer in one
+ * call, so that threads relaxing disjoint examples need one hand-off per phase. Each example's
+ * arithmetic is `relax`'s own (the same kernels on its rows), so any split of the rows gives the
+ * same bits. `desc` (i32): [L, n_1 … n_L, the four state sets' layer pointers (set s, layer m at
+ * 1 + L + s·L + m − 1: 0 = from, 1 = to, 2 and 3 = the ping-pong spares), inputDrive, target,
+ * b_1 … b_{L−1}, W_1 … W_{L−1}, Wt_1 … Wt_{L−1}]; every state pointer already offset to the first
+ * of these rows. from = to is allowed (the same pointers).
+ */
+export function relaxRows(desc: usize, B: i32, steps: i32, eps: f32, nudge: f32, sequential: i32): void {
+  const L = load<i32>(desc);
+  const sets = desc + (<usize>(1 + L) << 2);
+  const tail = sets + (<usize>(4 * L) << 2);
+  const inputDrive = <usize>load<i32>(tail);
+  const target = <usize>load<i32>(tail + 4);
+  const to0 = load<i32>(sets + (<usize>L << 2));
+  let cur = 0;
+  for (let step = 0; step < steps; step++) {
+    const curP = load<i32>(sets + (<usize>(cur * L) << 2));
+    // As `relax`: the last step goes straight into `to` when that is not the set being read.
+    let out = cur == 2 ? 3 : 2;
+    if (step == steps - 1 && curP != to0) out = 1;
+    const below = sequential ? out : cur;
+    for (let m = 1; m <= L; m++) {
+      const n = load<i32>(desc + (<usize>m << 2));
+      const dst = <usize>load<i32>(sets + (<usize>(out * L + m - 1) << 2));
+      if (m == 1) copy(dst, inputDrive, B * n);
+      else {
+        const c = m - 1;
+        broadcastRows(dst, <usize>load<i32>(tail + (<usize>(1 + c) << 2)), B, n);
+        const s = <usize>load<i32>(sets + (<usize>(below * L + m - 2) << 2));
+        relaxProduct(dst, s, load<i32>(desc + (<usize>(m - 1) << 2)), n, <usize>load<i32>(tail + (<usize>(L + c) << 2)), <usize>load<i32>(tail + (<usize>(2 * L - 1 + c) << 2)), B);
+      }
+      if (m < L) {
+        const s = <usize>load<i32>(sets + (<usize>(cur * L + m) << 2));
+        relaxProduct(dst, s, load<i32>(desc + (<usize>(m + 1) << 2)), n, <usize>load<i32>(tail + (<usize>(2 * L - 1 + m) << 2)), <usize>load<i32>(tail + (<usize>(L + m) << 2)), B);
+      }
+      relaxUpdate(dst, <usize>load<i32>(sets + (<usize>(cur * L + m - 1) << 2)), target, B * n, eps, m == L ? nudge : 0);
+    }
+    cur = out;
+  }
+  // A result left in a spare (from = to) goes back to `to`.
+  if (cur >= 2) {
+    for (let m = 1; m <= L; m++) {
+      const n = load<i32>(desc + (<usize>m << 2));
+      copy(<usize>load<i32>(sets + (<usize>(L + m - 1) << 2)), <usize>load<i32>(sets + (<usize>(cur * L + m - 1) << 2)), B * n);
+    }
+  }
+}
+
+/** dst += s·mat (s: B × nIn, mat: nIn × nOut row-major, matT its transpose): `FusedBatch.product`'s choice of kernel. */
+function relaxProduct(dst: usize, s: usize, nIn: i32, nOut: i32, mat: usize, matT: usize, B: i32): void {
+  if (nOut >= 16 || matT == 0) gemmAcc(dst, nOut, s, nIn, 1, mat, nOut, B, nIn, nOut, 1);
+  else gemmDot(dst, nOut, s, nIn, matT, nIn, B, nIn, nOut, 1);
+}

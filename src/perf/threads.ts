@@ -12,7 +12,7 @@ import type { KernelExports } from './engine.ts';
 
 const MAX_ARGS = 32;
 /** The kernels a worker can run (ctrl[3] is the index). */
-export const POOL_KERNELS = ['tclSynapses', 'gemmAcc', 'applyRecords', 'bilinearE'] as const;
+export const POOL_KERNELS = ['tclSynapses', 'gemmAcc', 'applyRecords', 'bilinearE', 'relaxRows'] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 const PAGE = 65536;
 
@@ -49,6 +49,8 @@ export class KernelPool {
   /** Set when a worker died (e.g. failed to start): calls then fail at once instead of waiting. */
   private broken: string | null = null;
   private top = 0;
+  /** Counts `reset` calls: a buffer allocated in an earlier epoch may have been handed out again. */
+  epoch = 0;
 
   /** `threads` in all, the calling thread included. */
   constructor(readonly threads: number) {
@@ -69,6 +71,7 @@ export class KernelPool {
 
   /** Frees every buffer handed out by `alloc` (call at the start of each use). */
   reset(): void {
+    this.epoch++;
     this.top = 16;
   }
 
