@@ -19,9 +19,11 @@ const NARROW = 16;
 /**
  * Multiply-adds per example and step over the couplings a relaxation computes (W_1 … W_{L−1}, both
  * directions) from which it runs on the worker threads, each relaxing its own examples. A hand-off
- * costs ~0.1 ms (a futex wake-up); below this the shallow nets' relaxations are not faster split.
+ * costs ~0.1 ms (a futex wake-up); below this the shallow nets' relaxations are not faster split
+ * (784-500-10: 10,000; its EP relaxation took 77–97 ms per 2,000 images split, 71–72 on one thread,
+ * two runs each). `TFJS_TCL_RELAX_THREADS_MIN` overrides it.
  */
-const THREADED_MIN_WORK = Number(process.env.TFJS_TCL_RELAX_THREADS_MIN ?? 50_000);
+const THREADED_MIN_WORK = Number((typeof process !== 'undefined' && process.env?.TFJS_TCL_RELAX_THREADS_MIN) || 50_000);
 
 /** The batch's relaxation inputs copied into the pool's shared memory, and one descriptor per thread (kernels.as `relaxRows`). */
 interface SharedRelax {
