@@ -498,8 +498,8 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   // E_l [nIn × nP] per level (the bilinear form, `bilinearE`), so that tclSynapses gets one term per
   // row and level (coefficient 1: the same bits as listing the row's terms). Rows split over the
   // threads when the group is large enough to pay for waking one (~0.1 ms): 500 × 500, not 500 × 10.
+  // Each job zeroes its own rows of E first.
   const E = arena.alloc(S1 * nIn * nP);
-  arena.view(E, S1 * nIn * nP).fill(0);
   const split = ctx.pool && nIn * nP * B >= 1 << 20 ? ctx.threads : 1;
   const jobs = Array.from({ length: split }, (_, t) => [E, nP, A, nIn, H, gam, B, S1, Math.round((t * nIn) / split), Math.round(((t + 1) * nIn) / split)]);
   runJobs(ctx, 'bilinearE', jobs);

@@ -145,7 +145,7 @@ function record(rec: usize, u: f32, wj: f32, idx: i32): void {
  * added in the order b = 0, 1, …, α-term before a-term — the order in which `tclSynapses` sums the
  * same terms when the caller lists them, so either way gives the same bits.
  * A: presynaptic states [S × B × nIn]; H: postsynaptic states [S × B × nP]; Gm: γ [S1 × B × nP];
- * E: [S1 × nIn × nP], zero on entry (nP a multiple of 4).
+ * E: [S1 × nIn × nP], rows i0 … i1−1 overwritten (nP a multiple of 4).
  */
 export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: usize, B: i32, S1: i32, i0: i32, i1: i32): void {
   const fB = <f32>B;
@@ -155,6 +155,7 @@ export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: u
   for (let i = i0; i < i1; i++) {
     for (let l = 0; l < S1; l++) {
       const e = E + (<usize>(l * nIn + i)) * rowB;
+      memory.fill(e, 0, rowB);
       const ap = A + <usize>l * layerA + (<usize>i << 2);
       const an = ap + layerA;
       const c = H + <usize>(l + 1) * layerH;
