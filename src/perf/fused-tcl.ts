@@ -171,7 +171,7 @@ export interface GroupRun {
 }
 
 
-/** Record tables for each thread (see `record` in kernels.as). */
+/** Record tables for each thread (see `record` in kernels.as), `cap` records each. */
 function recordTables(a: Arena, threads: number, cap: number): number[] {
   const out: number[] = [];
   for (let t = 0; t < threads; t++) {
@@ -180,13 +180,27 @@ function recordTables(a: Arena, threads: number, cap: number): number[] {
     const wu = a.alloc(cap);
     const idx = a.alloc(cap);
     const hist = a.alloc(HIST);
-    const i32 = new Int32Array(a.buffer(), rec, 6);
-    i32.set([cap, 0, u, wu, idx, hist]);
+    new Int32Array(a.buffer(), rec, 6).set([cap, 0, u, wu, idx, hist]);
     new Int32Array(a.buffer(), hist, HIST).fill(0);
     out.push(rec);
   }
   return out;
 }
+
+/** Empties record tables for another pass (count and histogram to 0; the buffers are reused). */
+function clearRecordTables(a: Arena, recs: number[]): void {
+  for (const rec of recs) {
+    const i32 = new Int32Array(a.buffer(), rec, 6);
+    i32[1] = 0;
+    new Int32Array(a.buffer(), i32[5], HIST).fill(0);
+  }
+}
+
+/**
+ * Records each thread's table holds when `total` are wanted in all: the rows are dealt out
+ * round-robin, so each thread records about its share; 20 % slack (an overflow only costs a pass).
+ */
+const perThreadCap = (total: number, threads: number) => (threads === 1 ? total : Math.ceil((1.2 * total) / threads) + 1024);
 
 const f32bits = new Float32Array(1);
 const u32bits = new Uint32Array(f32bits.buffer);
@@ -222,8 +236,14 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
   // Buffers for many times the records the selection needs (a floor at 0.5–0.7 θ records 2–15×; an overflow costs a pass).
   let cap = Math.max(1 << 20, 24 * (N - k), Math.ceil(1.5 * (state.lastRecords ?? 0)));
   let computedTotal = 0;
+  // One set of tables for all passes, reallocated only when a pass needs more (the arena only grows,
+  // and its high-water mark is the process's memory: a table per pass reached 700 MB on the deep net).
+  let tables: { recs: number[]; cap: number } | undefined;
   for (let pass = 1; ; pass++) {
-    const recs = recordTables(a, g.threads, cap);
+    const want = perThreadCap(cap, g.threads);
+    if (tables && tables.cap >= want) clearRecordTables(a, tables.recs);
+    else tables = { recs: recordTables(a, g.threads, want), cap: want };
+    const recs = tables.recs;
     const { computed } = g.run(floor, recs);
     computedTotal += computed;
     const buf = a.buffer();
