@@ -146,6 +146,7 @@ export interface QuantileState {
 export const newQuantileState = (): QuantileState => ({ factor: 0.7 });
 
 export interface DeadZoneResult {
+  /** From `deadZoneSums`: the group's sum buffer itself (column tiles, `tclSynapses`), a view of the arena valid until its next use; `untile` copies it. */
   sum: Float32Array;
   passed: number;
   theta: number;
@@ -171,16 +172,19 @@ export interface GroupRun {
 }
 
 
+/** Fields of a record table (`record` in kernels.as). */
+const REC_FIELDS = 8;
+
 /** Record tables for each thread (see `record` in kernels.as), `cap` records each. */
 function recordTables(a: Arena, threads: number, cap: number): number[] {
   const out: number[] = [];
   for (let t = 0; t < threads; t++) {
-    const rec = a.alloc(6);
+    const rec = a.alloc(REC_FIELDS);
     const u = a.alloc(cap);
     const wu = a.alloc(cap);
     const idx = a.alloc(cap);
     const hist = a.alloc(HIST);
-    new Int32Array(a.buffer(), rec, 6).set([cap, 0, u, wu, idx, hist]);
+    new Int32Array(a.buffer(), rec, REC_FIELDS).set([cap, 0, u, wu, idx, hist, 0, 0]);
     new Int32Array(a.buffer(), hist, HIST).fill(0);
     out.push(rec);
   }
@@ -190,10 +194,15 @@ function recordTables(a: Arena, threads: number, cap: number): number[] {
 /** Empties record tables for another pass (count and histogram to 0; the buffers are reused). */
 function clearRecordTables(a: Arena, recs: number[]): void {
   for (const rec of recs) {
-    const i32 = new Int32Array(a.buffer(), rec, 6);
+    const i32 = new Int32Array(a.buffer(), rec, REC_FIELDS);
     i32[1] = 0;
     new Int32Array(a.buffer(), i32[5], HIST).fill(0);
   }
+}
+
+/** Sets the records a pass needs at or above its floor before the kernel may raise it (`raisedFloor` in kernels.as). */
+function setNeed(a: Arena, recs: number[], need: number): void {
+  for (const rec of recs) new Int32Array(a.buffer(), rec, REC_FIELDS)[6] = need;
 }
 
 /**
@@ -208,6 +217,10 @@ const fromBits = (b: number) => {
   u32bits[0] = b >>> 0;
   return f32bits[0];
 };
+const f32Bits = (v: number) => {
+  f32bits[0] = v;
+  return u32bits[0];
+};
 
 /**
  * Σ_j w_j g(u_j) for every weight of a group, with θ fixed or the exact q-quantile of |u| over the
@@ -216,7 +229,11 @@ const fromBits = (b: number) => {
  * the N values lie below θ_f, the k-th smallest |u| is among the records (an exact selection: the
  * histogram names its bin, a quickselect within the bin gives it), and the records with |u| ≥ θ
  * are added. Otherwise (floor too high, or too many records for the buffers) the pass is repeated
- * with a lower floor, or with the floor the histogram gives and buffers that fit.
+ * with a lower floor, or with the floor the histogram gives and buffers that fit. During the pass
+ * each thread raises its floor (between column blocks, to a histogram bin edge) as soon as its own
+ * records already hold N − k values at or above the new floor (the quantile cannot lie below it):
+ * in the replay of 100 batches of the adaptive preset that cut the input group's records from
+ * 76 M to 28 M and the blocks computed by a third. The result does not depend on it.
  */
 export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
   const a = g.arena;
@@ -224,11 +241,11 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
   sumView().fill(0);
   if (typeof spec === 'number') {
     const { computed, passed } = g.run(spec, null);
-    return { sum: sumView().slice(), passed, theta: spec, computedFraction: computed / Math.max(1, g.population), passes: 1 };
+    return { sum: sumView(), passed, theta: spec, computedFraction: computed / Math.max(1, g.population), passes: 1 };
   }
   const { q, state } = spec;
   const N = g.population;
-  if (N === 0) return { sum: sumView().slice(), passed: 0, theta: 0, computedFraction: 0, passes: 0 };
+  if (N === 0) return { sum: sumView(), passed: 0, theta: 0, computedFraction: 0, passes: 0 };
   const k = Math.min(N - 1, Math.floor(q * N));
   // The floor is never 0: exact zeros (rows without terms, padding lanes) are then never recorded.
   const MIN_FLOOR = 1.4e-45;
@@ -244,27 +261,38 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
     if (tables && tables.cap >= want) clearRecordTables(a, tables.recs);
     else tables = { recs: recordTables(a, g.threads, want), cap: want };
     const recs = tables.recs;
+    // Each thread may raise its floor once its own records hold the N − k values the selection needs.
+    setNeed(a, recs, N - k);
     const { computed } = g.run(floor, recs);
     computedTotal += computed;
     const buf = a.buffer();
-    const tabs = recs.map((r) => new Int32Array(buf, r, 6).slice());
-    const M = tabs.reduce((s, t) => s + t[1], 0);
+    const tabs = recs.map((r) => new Int32Array(buf, r, REC_FIELDS).slice());
+    const seen = tabs.reduce((s, t) => s + t[1], 0);
+    const hist = new Float64Array(HIST);
+    for (const t of tabs) {
+      const h = new Int32Array(buf, t[5], HIST);
+      for (let i = 0; i < HIST; i++) hist[i] += h[i];
+    }
+    // Every value at or above the highest final floor was recorded by every thread (a floor only
+    // rises, and a raised floor is a bin edge): the selection counts the histogram from its bin up.
+    // Without a raise the bins below the floor's are empty, and M is every record.
+    const f0 = Math.fround(floor);
+    const top = Math.max(f0, ...tabs.map((t) => fromBits(t[7])));
+    const tbF = top > f0 ? f32Bits(top) >>> HIST_SHIFT : 0;
+    hist.fill(0, 0, tbF);
+    let M = 0;
+    for (let i = tbF; i < HIST; i++) M += hist[i];
     if (N - M > k && floor > MIN_FLOOR) {
       // The floor was above the quantile: lower it (next batches start lower too).
       state.factor *= 0.7;
       floor = pass > 4 ? MIN_FLOOR : Math.max(MIN_FLOOR, floor / 3);
       continue;
     }
-    const hist = new Float64Array(HIST);
-    for (const t of tabs) {
-      const h = new Int32Array(buf, t[5], HIST);
-      for (let i = 0; i < HIST; i++) hist[i] += h[i];
-    }
     if (N - M > k) {
       // More than a fraction q of the values are exactly 0: θ = 0, every nonzero u passes.
       g.parallel('applyRecords', tabs.map((t) => [g.sumPtr, t[2], t[3], t[4], t[1], -1, HIST_SHIFT, a.alloc(2)]));
       state.lastTheta = 0;
-      return { sum: sumView().slice(), passed: M, theta: 0, computedFraction: computedTotal / N, passes: pass };
+      return { sum: sumView(), passed: M, theta: 0, computedFraction: computedTotal / N, passes: pass };
     }
     // Rank of θ among the M values ≥ floor (ascending), and its histogram bin.
     const r = M - N + k;
@@ -296,7 +324,7 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
       cu.set(c.u, o);
       o += c.u.length;
     }
-    const theta = selectKth(cu.slice(), r - below);
+    const theta = selectKth(cu, r - below);
     const sum = sumView();
     for (const c of cand) {
       for (let i = 0; i < c.u.length; i++) {
@@ -307,9 +335,9 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
       }
     }
     state.lastTheta = theta;
-    state.lastRecords = M;
-    if (pass === 1 && M > 3 * (N - k)) state.factor = Math.min(0.9, state.factor * 1.05);
-    return { sum: sum.slice(), passed, theta, computedFraction: computedTotal / Math.max(1, N), passes: pass };
+    state.lastRecords = seen;
+    if (pass === 1 && seen > 3 * (N - k)) state.factor = Math.min(0.9, state.factor * 1.05);
+    return { sum, passed, theta, computedFraction: computedTotal / Math.max(1, N), passes: pass };
   }
 }
 
@@ -422,7 +450,7 @@ function weightGroup(
     sumPtr,
     run(theta, recs) {
       for (const c of counts) arena.view(c, 4).fill(0);
-      const jobs = parts.map((_, i) => [sumPtr, nP, theta, ...perJob[i], ...shared, scratchE[i], counts[i], recs ? recs[i] : 0]);
+      const jobs = parts.map((_, i) => [sumPtr, nP, nIn, theta, ...perJob[i], ...shared, scratchE[i], counts[i], recs ? recs[i] : 0]);
       runJobs(ctx, 'tclSynapses', jobs);
       let passed = 0;
       let computed = 0;
@@ -437,12 +465,12 @@ function weightGroup(
   };
 }
 
-/** Drops the padding columns of a [rows × nP] sum. */
-function unpad(r: DeadZoneResult, rows: number, n: number, nP: number): DeadZoneResult {
-  if (n === nP) return r;
-  const sum = new Float32Array(rows * n);
-  for (let i = 0; i < rows; i++) sum.set(r.sum.subarray(i * nP, i * nP + n), i * n);
-  return { ...r, sum };
+/** The [rows × n] sums (a copy) from the kernel's column tiles [nP/16 × rows × 16] (`tclSynapses`), padding dropped. */
+function untile(a: Arena, r: DeadZoneResult, rows: number, n: number): DeadZoneResult {
+  const src = r.sum.byteOffset; // before the allocation, which may grow (and detach) the memory
+  const dst = a.alloc(rows * n);
+  a.k.untile(dst, src, rows, n);
+  return { ...r, sum: a.view(dst, rows * n).slice() };
 }
 
 /**
@@ -487,7 +515,7 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
       ends[l] = out.n;
     }
   });
-  return unpad(deadZoneSums(group, spec), n0, n1, nP);
+  return untile(ctx.arena, deadZoneSums(group, spec), n0, n1);
 }
 
 /**
@@ -531,7 +559,7 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
       ends[l0] = out.n;
     }
   });
-  return unpad(deadZoneSums(group, spec), nIn, n1, nP);
+  return untile(ctx.arena, deadZoneSums(group, spec), nIn, n1);
 }
 
 /** Each value repeated in 4 lanes (a v128 table the kernel loads without a splat). */

@@ -117,24 +117,43 @@ export function addColumnSums(dst: usize, A: usize, M: i32, N: i32, alpha: f32):
 
 /**
  * Record mode of the TCL synapse kernels (the adaptive dead zone): instead of adding Σ_j w_j g(u_j)
- * into W, every computed u with |u| ≥ theta (the floor) is appended to a record list, and |u| is
- * counted in a histogram of its float bits >> 19 (4096 bins, 1/16 octave wide), so that the caller
- * can select the exact quantile and then add the records that pass it. rec is an i32 table:
+ * into W, every computed u with |u| ≥ the floor is appended to a record list, and |u| is counted in
+ * a histogram of its float bits >> 19 (4096 bins, 1/16 octave wide), so that the caller can select
+ * the exact quantile and then add the records that pass it. rec is an i32 table:
  *   [0] capacity, [1] records seen (may exceed the capacity: then only the histogram is complete),
- *   [2] recU (f32 u), [3] recWU (f32 w_j u), [4] recIdx (i32 weight index), [5] hist (4096 i32).
+ *   [2] recU (f32 u), [3] recWU (f32 w_j u), [4] recIdx (i32 weight index), [5] hist (4096 i32),
+ *   [6] need: the pass may raise its floor to a bin edge once `need` records lie at or above it
+ *   (0: never), [7] out: the floor at the end of the pass (f32; see `raisedFloor`).
+ * The kernel keeps the count and the addresses in locals (`record` returns the new count).
  */
 @inline
-function record(rec: usize, u: f32, wj: f32, idx: i32): void {
-  const n = load<i32>(rec + 4);
-  if (n < load<i32>(rec)) {
+function record(n: i32, cap: i32, recU: usize, recWU: usize, recIdx: usize, hist: usize, u: f32, wj: f32, idx: i32): i32 {
+  if (n < cap) {
     const o = <usize>n << 2;
-    store<f32>(<usize>load<i32>(rec + 8) + o, u);
-    store<f32>(<usize>load<i32>(rec + 12) + o, wj * u);
-    store<i32>(<usize>load<i32>(rec + 16) + o, idx);
+    store<f32>(recU + o, u);
+    store<f32>(recWU + o, wj * u);
+    store<i32>(recIdx + o, idx);
   }
-  store<i32>(rec + 4, n + 1);
-  const hb = <usize>load<i32>(rec + 20) + (<usize>(reinterpret<u32>(abs<f32>(u)) >> 19) << 2);
+  const hb = hist + (<usize>(reinterpret<u32>(abs<f32>(u)) >> 19) << 2);
   store<i32>(hb, load<i32>(hb) + 1);
+  return n + 1;
+}
+
+/**
+ * The floor a record pass may move up to, from its histogram so far: the lower edge of the highest
+ * bin such that at least `need` recorded values lie in it or above (0 when there are fewer). If the
+ * caller's population has N values and need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values
+ * below it are not needed: the rest of the pass skips them (and the blocks whose bound is below
+ * it), and the caller ignores the histogram below the final floor's bin. A value ≥ the final floor
+ * was recorded wherever it occurred (the floor only rises), so the selection above it is exact.
+ */
+function raisedFloor(hist: usize, need: i32): f32 {
+  let acc = 0;
+  for (let b = 4095; b >= 0; b--) {
+    acc += load<i32>(hist + (<usize>b << 2));
+    if (acc >= need) return reinterpret<f32>(<u32>b << 19);
+  }
+  return 0;
 }
 
 /**
@@ -214,6 +233,26 @@ export function applyRecords(sum: usize, u: usize, wu: usize, idx: usize, n: i32
   store<i32>(out + 4, passed);
 }
 
+/** dst[rows × n] (row-major) = the column tiles src[⌈n/16⌉ × rows × 16] of `tclSynapses`' sums, padding dropped. */
+export function untile(dst: usize, src: usize, rows: i32, n: i32): void {
+  const full = n & ~15;
+  const tileBytes = <usize>rows << 6;
+  for (let i = 0; i < rows; i++) {
+    const d = dst + (<usize>(i * n) << 2);
+    let s = src + (<usize>i << 6);
+    let h = 0;
+    for (; h < full; h += 16) {
+      const o = <usize>h << 2;
+      v128.store(d + o, v128.load(s));
+      v128.store(d + o + 16, v128.load(s + 16));
+      v128.store(d + o + 32, v128.load(s + 32));
+      v128.store(d + o + 48, v128.load(s + 48));
+      s += tileBytes;
+    }
+    for (let c = 0; h < n; h++, c++) store<f32>(d + (<usize>h << 2), load<f32>(s + (<usize>c << 2)));
+  }
+}
+
 /**
  * TCL update of one weight group (DESIGN.md §3) for one nudging cycle: Σ_j w_j g(u_j) added to W.
  * A weight's signal at cycle state m is s_m = Σ_b a_m[b, i] c_m[b, h] / B (a: presynaptic layer,
@@ -230,31 +269,39 @@ export function applyRecords(sum: usize, u: usize, wu: usize, idx: usize, n: i32
  * skipped when its bound Σ_l A[blk, l] |e_l| (A = max over the block of |C|) is below θ for all 16
  * weights — exact, since then no u_j of the block passes the dead zone.
  *
- * W: sum buffer (row stride n1 = postsynaptic width, a multiple of 16); rows: nR weight rows,
+ * W: sum buffer in column tiles, [n1/16 × nW × 16] (n1: postsynaptic width, a multiple of 16; nW:
+ * rows of the weight matrix), so that the order in which this kernel visits weights (column
+ * blocks outer, rows inner) walks it sequentially — also in the records' weight indices, which
+ * `applyRecords` scatters into it (row-major, with its 2 KB stride, cost `applyRecords` ~1.7× the
+ * time); theta0: θ, or in record mode the initial floor; rows: nR weight rows,
  * rowIndex[nR]: the row of W; entStart[nR·S1 + 1]: each (row, level)'s terms entAddr[] (byte
  * addresses), entVal[]; coef: G × (S−1); jLo/jHi: the nonzero range of each coef row;
  * blkStart[nBlk+1], blkA: nBlk × (S−1), blkLo/blkHi; wgt: G trapezoid weights; e: scratch
  * 2 (S−1) × 16 floats; counts[0] += passing (weight, grid) pairs, counts[1] += grid points
- * computed (per 4 weights); rec: 0, or the record table (record mode, see `record`).
+ * computed (per 4 weights); rec: 0, or the record table (record mode, see `record`; the floor
+ * rises between column blocks as `raisedFloor` allows, and the final floor is reported).
  */
-@inline
-function recordLanes(rec: usize, u: v128, pass: v128, wj: f32, w0: i32): void {
-  if (v128.any_true(pass)) {
-    if (i32x4.extract_lane(pass, 0)) record(rec, f32x4.extract_lane(u, 0), wj, w0);
-    if (i32x4.extract_lane(pass, 1)) record(rec, f32x4.extract_lane(u, 1), wj, w0 + 1);
-    if (i32x4.extract_lane(pass, 2)) record(rec, f32x4.extract_lane(u, 2), wj, w0 + 2);
-    if (i32x4.extract_lane(pass, 3)) record(rec, f32x4.extract_lane(u, 3), wj, w0 + 3);
-  }
-}
-
 export function tclSynapses(
-  W: usize, n1: i32, theta: f32,
+  W: usize, n1: i32, nW: i32, theta0: f32,
   nR: i32, rowIndex: usize, entStart: usize, entAddr: usize, entVal: usize, S1: i32,
   coef: usize, jLo: usize, jHi: usize, wgt: usize,
   nBlk: i32, blkStart: usize, blkA: usize, blkLo: usize, blkHi: usize, tileA: usize,
   e: usize, counts: usize, rec: usize,
 ): void {
-  const vth = f32x4.splat(theta);
+  let theta = theta0;
+  let vth = f32x4.splat(theta);
+  // Record mode: the table's count and addresses in locals, the count stored back at the end.
+  let rn = 0, rCap = 0, need = 0;
+  let rU: usize = 0, rWU: usize = 0, rIdx: usize = 0, rHist: usize = 0;
+  if (rec) {
+    rCap = load<i32>(rec);
+    rn = load<i32>(rec + 4);
+    rU = <usize>load<i32>(rec + 8);
+    rWU = <usize>load<i32>(rec + 12);
+    rIdx = <usize>load<i32>(rec + 16);
+    rHist = <usize>load<i32>(rec + 20);
+    need = load<i32>(rec + 24);
+  }
   const absOff = <usize>S1 << 6;
   let passed: i64 = 0;
   let computed: i64 = 0;
@@ -262,9 +309,17 @@ export function tclSynapses(
   // time, and one column block of them (levels × examples × 64 B) stays in L1 over all rows.
   for (let h = 0; h < n1; h += 16) {
     const ho = <usize>h << 2;
+    // Record mode: between column blocks, the floor rises as far as the records so far allow.
+    if (need > 0 && h > 0) {
+      const f = raisedFloor(rHist, need);
+      if (f > theta) {
+        theta = f;
+        vth = f32x4.splat(f);
+      }
+    }
     for (let r = 0; r < nR; r++) {
       const row = load<i32>(rowIndex + (<usize>r << 2));
-      const wRow = W + (<usize>(row * n1) << 2);
+      const wi = ((h >> 4) * nW + row) << 4;
       const es = entStart + (<usize>(r * S1) << 2);
       for (let l = 0; l < S1; l++) {
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -337,12 +392,34 @@ export function tclSynapses(
           const p2 = f32x4.ge(f32x4.abs(u2), vth);
           const p3 = f32x4.ge(f32x4.abs(u3), vth);
           if (rec) {
-            const wj = load<f32>(wgt + (<usize>j << 4));
-            const w0 = row * n1 + h;
-            recordLanes(rec, u0, p0, wj, w0);
-            recordLanes(rec, u1, p1, wj, w0 + 4);
-            recordLanes(rec, u2, p2, wj, w0 + 8);
-            recordLanes(rec, u3, p3, wj, w0 + 12);
+            if (v128.any_true(v128.or(v128.or(p0, p1), v128.or(p2, p3)))) {
+              const wj = load<f32>(wgt + (<usize>j << 4));
+              const w0 = wi;
+              if (v128.any_true(p0)) {
+                if (i32x4.extract_lane(p0, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 0), wj, w0);
+                if (i32x4.extract_lane(p0, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 1), wj, w0 + 1);
+                if (i32x4.extract_lane(p0, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 2), wj, w0 + 2);
+                if (i32x4.extract_lane(p0, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 3), wj, w0 + 3);
+              }
+              if (v128.any_true(p1)) {
+                if (i32x4.extract_lane(p1, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 0), wj, w0 + 4);
+                if (i32x4.extract_lane(p1, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 1), wj, w0 + 5);
+                if (i32x4.extract_lane(p1, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 2), wj, w0 + 6);
+                if (i32x4.extract_lane(p1, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 3), wj, w0 + 7);
+              }
+              if (v128.any_true(p2)) {
+                if (i32x4.extract_lane(p2, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 0), wj, w0 + 8);
+                if (i32x4.extract_lane(p2, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 1), wj, w0 + 9);
+                if (i32x4.extract_lane(p2, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 2), wj, w0 + 10);
+                if (i32x4.extract_lane(p2, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 3), wj, w0 + 11);
+              }
+              if (v128.any_true(p3)) {
+                if (i32x4.extract_lane(p3, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 0), wj, w0 + 12);
+                if (i32x4.extract_lane(p3, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 1), wj, w0 + 13);
+                if (i32x4.extract_lane(p3, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 2), wj, w0 + 14);
+                if (i32x4.extract_lane(p3, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 3), wj, w0 + 15);
+              }
+            }
           } else {
             const w = v128.load(wgt + (<usize>j << 4));
             s0 = f32x4.add(s0, f32x4.mul(w, v128.and(u0, p0)));
@@ -356,13 +433,17 @@ export function tclSynapses(
       }
       if (!rec) {
         passed += <i64>(i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3));
-        const wp = wRow + ho;
+        const wp = W + (<usize>wi << 2);
         v128.store(wp, f32x4.add(v128.load(wp), s0));
         v128.store(wp + 16, f32x4.add(v128.load(wp + 16), s1));
         v128.store(wp + 32, f32x4.add(v128.load(wp + 32), s2));
         v128.store(wp + 48, f32x4.add(v128.load(wp + 48), s3));
       }
     }
+  }
+  if (rec) {
+    store<i32>(rec + 4, rn);
+    store<f32>(rec + 28, theta);
   }
   store<f64>(counts, load<f64>(counts) + <f64>passed);
   store<f64>(counts + 8, load<f64>(counts + 8) + <f64>computed);
