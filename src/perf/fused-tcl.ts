@@ -23,6 +23,8 @@ import { kernelPool, type PoolKernel } from './threads.ts';
 
 /** Grid points per bound block: smaller blocks bound tighter but cost more bound evaluations. */
 const BLOCK = 4;
+/** Blocks per super-block: a super-block's bound (the largest block coefficients of its blocks) is tested before theirs. */
+const SUPER = 4;
 /** Relative safety margin on the bound (float rounding of the bound itself). */
 const MARGIN = 1 + 1e-4;
 
@@ -38,6 +40,11 @@ interface CycleTables {
   blkHi: Int32Array;
   /** Per level, the largest block coefficient (the bound over the whole grid). */
   tileA: Float32Array;
+  /** Super-blocks: first block of each (nSup + 1), the largest block coefficient per level, the nonzero level range. */
+  supStart: Int32Array;
+  supA: Float32Array;
+  supLo: Int32Array;
+  supHi: Int32Array;
 }
 
 /** What the kernels need of a cycle's maps (training/methods/tcl-cycle.ts builds them; perf/ does not import training/). */
@@ -112,7 +119,29 @@ export function cycleTables(maps: CycleMapsLike): CycleTables {
   blkStart[nBlk] = G;
   const tileA = new Float32Array(S1);
   for (let b = 0; b < nBlk; b++) for (let l = 0; l < S1; l++) tileA[l] = Math.max(tileA[l], blkA[b * S1 + l]);
-  const t: CycleTables = { S1, G, coef, jLo, jHi, blkStart, blkA, blkLo, blkHi, tileA };
+  // A super-block's bound is ≥ each of its blocks' in float arithmetic too (larger coefficients,
+  // more nonnegative terms, the same order), so skipping it skips only blocks that would be skipped.
+  const nSup = Math.ceil(nBlk / SUPER);
+  const supStart = new Int32Array(nSup + 1);
+  const supA = new Float32Array(nSup * S1);
+  const supLo = new Int32Array(nSup);
+  const supHi = new Int32Array(nSup);
+  for (let sb = 0; sb < nSup; sb++) {
+    supStart[sb] = sb * SUPER;
+    let lo = S1;
+    let hi = 0;
+    for (let b = sb * SUPER; b < Math.min(nBlk, (sb + 1) * SUPER); b++) {
+      for (let l = 0; l < S1; l++) supA[sb * S1 + l] = Math.max(supA[sb * S1 + l], blkA[b * S1 + l]);
+      if (blkHi[b] > blkLo[b]) {
+        lo = Math.min(lo, blkLo[b]);
+        hi = Math.max(hi, blkHi[b]);
+      }
+    }
+    supLo[sb] = lo;
+    supHi[sb] = Math.max(lo, hi);
+  }
+  supStart[nSup] = nBlk;
+  const t: CycleTables = { S1, G, coef, jLo, jHi, blkStart, blkA, blkLo, blkHi, tileA, supStart, supA, supLo, supHi };
   cache.set(maps, t);
   return t;
 }
@@ -438,6 +467,7 @@ function weightGroup(
     t.S1,
     arena.from(splat4(t.coef)), arena.from(t.jLo, true), arena.from(t.jHi, true), arena.from(splat4(maps.weights)),
     t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(splat4(t.blkA)), arena.from(t.blkLo, true), arena.from(t.blkHi, true), arena.from(splat4(t.tileA)),
+    t.supStart.length - 1, arena.from(t.supStart, true), arena.from(splat4(t.supA)), arena.from(t.supLo, true), arena.from(t.supHi, true),
   ];
   const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n))]);
   const scratchE = parts.map(() => arena.alloc(2 * LANES * t.S1));
