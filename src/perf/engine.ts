@@ -21,6 +21,7 @@ export interface KernelExports {
   tclSynapses(...args: number[]): void;
   bilinearE(E: number, nP: number, A: number, nIn: number, H: number, Gm: number, B: number, S1: number, i0: number, i1: number): void;
   untile(dst: number, src: number, rows: number, n: number): void;
+  nonzeroColumns(out: number, A: number, rows: number, n: number): void;
   applyRecords(sum: number, u: number, wu: number, idx: number, n: number, tb: number, shift: number, out: number): void;
   relaxRows(desc: number, B: number, steps: number, eps: number, nudge: number, sequential: number): void;
 }

@@ -45,6 +45,8 @@ interface CycleTables {
   supA: Float32Array;
   supLo: Int32Array;
   supHi: Int32Array;
+  /** The kernel's v128 tables (`splat4`) of coef, the trapezoid weights, blkA, tileA and supA, built once. */
+  splat: { coef: Float32Array; wgt: Float32Array; blkA: Float32Array; tileA: Float32Array; supA: Float32Array };
 }
 
 /** What the kernels need of a cycle's maps (training/methods/tcl-cycle.ts builds them; perf/ does not import training/). */
@@ -141,7 +143,8 @@ export function cycleTables(maps: CycleMapsLike): CycleTables {
     supHi[sb] = Math.max(lo, hi);
   }
   supStart[nSup] = nBlk;
-  const t: CycleTables = { S1, G, coef, jLo, jHi, blkStart, blkA, blkLo, blkHi, tileA, supStart, supA, supLo, supHi };
+  const splat = { coef: splat4(coef), wgt: splat4(maps.weights), blkA: splat4(blkA), tileA: splat4(tileA), supA: splat4(supA) };
+  const t: CycleTables = { S1, G, coef, jLo, jHi, blkStart, blkA, blkLo, blkHi, tileA, supStart, supA, supLo, supHi, splat };
   cache.set(maps, t);
   return t;
 }
@@ -202,7 +205,7 @@ export interface GroupRun {
 
 
 /** Fields of a record table (`record` in kernels.as). */
-const REC_FIELDS = 8;
+const REC_FIELDS = 10;
 
 /** Record tables for each thread (see `record` in kernels.as), `cap` records each. */
 function recordTables(a: Arena, threads: number, cap: number): number[] {
@@ -213,10 +216,15 @@ function recordTables(a: Arena, threads: number, cap: number): number[] {
     const wu = a.alloc(cap);
     const idx = a.alloc(cap);
     const hist = a.alloc(HIST);
-    new Int32Array(a.buffer(), rec, REC_FIELDS).set([cap, 0, u, wu, idx, hist, 0, 0]);
+    new Int32Array(a.buffer(), rec, REC_FIELDS).set([cap, 0, u, wu, idx, hist, 0, 0, 0, threads]);
     new Int32Array(a.buffer(), hist, HIST).fill(0);
     out.push(rec);
   }
+  // Every table lists all histograms: a thread raises its floor on the records of all (`raisedFloor`).
+  const hists = a.alloc(threads);
+  const h = new Int32Array(a.buffer(), hists, threads);
+  out.forEach((rec, t) => (h[t] = new Int32Array(a.buffer(), rec, REC_FIELDS)[5]));
+  for (const rec of out) new Int32Array(a.buffer(), rec, REC_FIELDS)[8] = hists;
   return out;
 }
 
@@ -259,10 +267,11 @@ const f32Bits = (v: number) => {
  * histogram names its bin, a quickselect within the bin gives it), and the records with |u| ≥ θ
  * are added. Otherwise (floor too high, or too many records for the buffers) the pass is repeated
  * with a lower floor, or with the floor the histogram gives and buffers that fit. During the pass
- * each thread raises its floor (between column blocks, to a histogram bin edge) as soon as its own
- * records already hold N − k values at or above the new floor (the quantile cannot lie below it):
- * in the replay of 100 batches of the adaptive preset that cut the input group's records from
- * 76 M to 28 M and the blocks computed by a third. The result does not depend on it.
+ * each thread raises its floor (between column blocks, to a histogram bin edge) as soon as the
+ * records so far — its own and, read as they grow, the other threads' — hold N − k values at or
+ * above the new floor (the quantile cannot lie below it): in a replay of 100 batches of the
+ * adaptive preset that cut the input group's records from 76 M to 28 M (2 threads: 33 M on own
+ * records only) and the blocks computed by a third. The result does not depend on it.
  */
 export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
   const a = g.arena;
@@ -290,7 +299,7 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
     if (tables && tables.cap >= want) clearRecordTables(a, tables.recs);
     else tables = { recs: recordTables(a, g.threads, want), cap: want };
     const recs = tables.recs;
-    // Each thread may raise its floor once its own records hold the N − k values the selection needs.
+    // A thread may raise its floor once the records so far (its own and the other threads') hold the N − k values the selection needs.
     setNeed(a, recs, N - k);
     const { computed } = g.run(floor, recs);
     computedTotal += computed;
@@ -465,9 +474,9 @@ function weightGroup(
   const sumPtr = arena.alloc(nIn * nP);
   const shared = [
     t.S1,
-    arena.from(splat4(t.coef)), arena.from(t.jLo, true), arena.from(t.jHi, true), arena.from(splat4(maps.weights)),
-    t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(splat4(t.blkA)), arena.from(t.blkLo, true), arena.from(t.blkHi, true), arena.from(splat4(t.tileA)),
-    t.supStart.length - 1, arena.from(t.supStart, true), arena.from(splat4(t.supA)), arena.from(t.supLo, true), arena.from(t.supHi, true),
+    arena.from(t.splat.coef), arena.from(t.jLo, true), arena.from(t.jHi, true), arena.from(t.splat.wgt),
+    t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(t.splat.blkA), arena.from(t.blkLo, true), arena.from(t.blkHi, true), arena.from(t.splat.tileA),
+    t.supStart.length - 1, arena.from(t.supStart, true), arena.from(t.splat.supA), arena.from(t.supLo, true), arena.from(t.supHi, true),
   ];
   const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n))]);
   const scratchE = parts.map(() => arena.alloc(2 * LANES * t.S1));
@@ -566,13 +575,12 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   // Post- and presynaptic states of every cycle state in the arena ([S × B × nP], [S × B × nIn]), γ_l = c_l − c_{l−1}.
   const { H, gam } = statesAndLevels(kern, arena, states.map(([, c]) => c), B, n1, nP);
   const A = arena.alloc((S1 + 1) * B * nIn);
-  const active = new Uint8Array(nIn);
-  {
-    const d = arena.view(A, (S1 + 1) * B * nIn);
-    states.forEach(([a], m) => d.set(kern.view(a, B * nIn), m * B * nIn));
-    // A row whose unit is 0 at every state and example has e = 0: it is not visited.
-    for (let r = 0; r < (S1 + 1) * B; r++) for (let i = 0, o = r * nIn; i < nIn; i++) if (d[o + i] !== 0) active[i] = 1;
-  }
+  const d = arena.view(A, (S1 + 1) * B * nIn);
+  states.forEach(([a], m) => d.set(kern.view(a, B * nIn), m * B * nIn));
+  // A row whose unit is 0 at every state and example has e = 0: it is not visited.
+  const act = arena.alloc(nIn);
+  arena.k.nonzeroColumns(act, A, (S1 + 1) * B, nIn);
+  const active = new Int32Array(arena.buffer(), act, nIn).slice();
   // E_l [nIn × nP] per level (the bilinear form, `bilinearE`), so that tclSynapses gets one term per
   // row and level (coefficient 1: the same bits as listing the row's terms). Rows split over the
   // threads when the group is large enough to pay for waking one (~0.1 ms): 500 × 500, not 500 × 10.

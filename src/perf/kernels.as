@@ -123,7 +123,8 @@ export function addColumnSums(dst: usize, A: usize, M: i32, N: i32, alpha: f32):
  *   [0] capacity, [1] records seen (may exceed the capacity: then only the histogram is complete),
  *   [2] recU (f32 u), [3] recWU (f32 w_j u), [4] recIdx (i32 weight index), [5] hist (4096 i32),
  *   [6] need: the pass may raise its floor to a bin edge once `need` records lie at or above it
- *   (0: never), [7] out: the floor at the end of the pass (f32; see `raisedFloor`).
+ *   (0: never), [7] out: the floor at the end of the pass (f32; see `raisedFloor`), [8] the
+ *   histograms of every thread's table of this pass (i32 addresses), [9] how many.
  * The kernel keeps the count and the addresses in locals (`record` returns the new count).
  */
 @inline
@@ -140,17 +141,25 @@ function record(n: i32, cap: i32, recU: usize, recWU: usize, recIdx: usize, hist
 }
 
 /**
- * The floor a record pass may move up to, from its histogram so far: the lower edge of the highest
- * bin such that at least `need` recorded values lie in it or above (0 when there are fewer). If the
- * caller's population has N values and need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values
- * below it are not needed: the rest of the pass skips them (and the blocks whose bound is below
- * it), and the caller ignores the histogram below the final floor's bin. A value ≥ the final floor
- * was recorded wherever it occurred (the floor only rises), so the selection above it is exact.
+ * The floor a record pass may move up to: the lower edge of the highest bin such that at least
+ * `need` values recorded so far (by this thread or any other of the pass: `hists`, `nh` histogram
+ * addresses) lie in it or above (0 when there are fewer). If the caller's population has N values
+ * and need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values below it are not needed: the rest
+ * of the pass skips them (and the blocks whose bound is below it), and the caller ignores the
+ * histogram below the final floor's bin. A value ≥ the final floor was recorded wherever it
+ * occurred (a floor only rises), so the selection above it is exact. Another thread's histogram is
+ * read while it grows: any count read is at most its final one, so the test stays sound (the
+ * floor reached depends on the timing, the result does not).
  */
-function raisedFloor(hist: usize, need: i32): f32 {
+function raisedFloor(hists: usize, nh: i32, need: i32): f32 {
   let acc = 0;
   for (let b = 4095; b >= 0; b--) {
-    acc += load<i32>(hist + (<usize>b << 2));
+    const o = <usize>b << 2;
+    for (let t = 0; t < nh; t++) {
+      const p = <usize>load<i32>(hists + (<usize>t << 2)) + o;
+      if (ASC_FEATURE_THREADS) acc += atomic.load<i32>(p);
+      else acc += load<i32>(p);
+    }
     if (acc >= need) return reinterpret<f32>(<u32>b << 19);
   }
   return 0;
@@ -167,6 +176,10 @@ function raisedFloor(hist: usize, need: i32): f32 {
  * E: [S1 × nIn × nP], rows i0 … i1−1 overwritten (nP a multiple of 4).
  */
 export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: usize, B: i32, S1: i32, i0: i32, i1: i32): void {
+  if (nP == 16) {
+    bilinearE16(E, A, nIn, H, Gm, B, S1, i0, i1);
+    return;
+  }
   const fB = <f32>B;
   const rowB = <usize>nP << 2;
   const layerA = <usize>(B * nIn) << 2;
@@ -199,6 +212,72 @@ export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: u
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * `bilinearE` for a postsynaptic width of 16 (an output layer of ≤ 16 units): the row of E_l in
+ * four registers instead of a load and a store of it per term (a chain through memory). The same
+ * operations in the same order: the same bits.
+ */
+function bilinearE16(E: usize, A: usize, nIn: i32, H: usize, Gm: usize, B: i32, S1: i32, i0: i32, i1: i32): void {
+  const fB = <f32>B;
+  const layerA = <usize>(B * nIn) << 2;
+  const layerH = <usize>B << 6;
+  for (let i = i0; i < i1; i++) {
+    for (let l = 0; l < S1; l++) {
+      let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
+      const ap = A + <usize>l * layerA + (<usize>i << 2);
+      const an = ap + layerA;
+      const c = H + <usize>(l + 1) * layerH;
+      const g = Gm + <usize>l * layerH;
+      for (let b = 0; b < B; b++) {
+        const bo = <usize>(b * nIn) << 2;
+        const a0 = load<f32>(ap + bo);
+        const alpha = load<f32>(an + bo) - a0;
+        const rb = <usize>b << 6;
+        if (alpha != 0) {
+          const v = f32x4.splat(alpha / fB);
+          const q = c + rb;
+          e0 = f32x4.add(e0, f32x4.mul(v, v128.load(q)));
+          e1 = f32x4.add(e1, f32x4.mul(v, v128.load(q + 16)));
+          e2 = f32x4.add(e2, f32x4.mul(v, v128.load(q + 32)));
+          e3 = f32x4.add(e3, f32x4.mul(v, v128.load(q + 48)));
+        }
+        if (a0 != 0) {
+          const v = f32x4.splat(a0 / fB);
+          const q = g + rb;
+          e0 = f32x4.add(e0, f32x4.mul(v, v128.load(q)));
+          e1 = f32x4.add(e1, f32x4.mul(v, v128.load(q + 16)));
+          e2 = f32x4.add(e2, f32x4.mul(v, v128.load(q + 32)));
+          e3 = f32x4.add(e3, f32x4.mul(v, v128.load(q + 48)));
+        }
+      }
+      const e = E + (<usize>(l * nIn + i) << 6);
+      v128.store(e, e0);
+      v128.store(e + 16, e1);
+      v128.store(e + 32, e2);
+      v128.store(e + 48, e3);
+    }
+  }
+}
+
+/** out[i] (i32) = 1 if any of A[r, i] (r < rows, row-major rows × n) is nonzero, else 0. */
+export function nonzeroColumns(out: usize, A: usize, rows: i32, n: i32): void {
+  memory.fill(out, 0, <usize>n << 2);
+  const n4 = n & ~3;
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const a = A + (<usize>(r * n) << 2);
+    let i = 0;
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, v128.or(v128.load(out + o), v128.and(f32x4.ne(v128.load(a + o), zero), i32x4.splat(1))));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      if (load<f32>(a + o) != 0) store<i32>(out + o, 1);
     }
   }
 }
@@ -296,8 +375,8 @@ export function tclSynapses(
   let theta = theta0;
   let vth = f32x4.splat(theta);
   // Record mode: the table's count and addresses in locals, the count stored back at the end.
-  let rn = 0, rCap = 0, need = 0;
-  let rU: usize = 0, rWU: usize = 0, rIdx: usize = 0, rHist: usize = 0;
+  let rn = 0, rCap = 0, need = 0, nh = 0;
+  let rU: usize = 0, rWU: usize = 0, rIdx: usize = 0, rHist: usize = 0, hists: usize = 0;
   if (rec) {
     rCap = load<i32>(rec);
     rn = load<i32>(rec + 4);
@@ -306,6 +385,8 @@ export function tclSynapses(
     rIdx = <usize>load<i32>(rec + 16);
     rHist = <usize>load<i32>(rec + 20);
     need = load<i32>(rec + 24);
+    hists = <usize>load<i32>(rec + 32);
+    nh = load<i32>(rec + 36);
   }
   const absOff = <usize>S1 << 6;
   let passed: i64 = 0;
@@ -314,9 +395,9 @@ export function tclSynapses(
   // time, and one column block of them (levels × examples × 64 B) stays in L1 over all rows.
   for (let h = 0; h < n1; h += 16) {
     const ho = <usize>h << 2;
-    // Record mode: between column blocks, the floor rises as far as the records so far allow.
+    // Record mode: between column blocks, the floor rises as far as the records so far (of all threads) allow.
     if (need > 0 && h > 0) {
-      const f = raisedFloor(rHist, need);
+      const f = raisedFloor(hists, nh, need);
       if (f > theta) {
         theta = f;
         vth = f32x4.splat(f);
