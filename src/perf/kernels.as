@@ -124,7 +124,9 @@ export function addColumnSums(dst: usize, A: usize, M: i32, N: i32, alpha: f32):
  *   [2] recU (f32 u), [3] recWU (f32 w_j u), [4] recIdx (i32 weight index), [5] hist (4096 i32),
  *   [6] need: the pass may raise its floor to a bin edge once `need` records lie at or above it
  *   (0: never), [7] out: the floor at the end of the pass (f32; see `raisedFloor`), [8] the
- *   histograms of every thread's table of this pass (i32 addresses), [9] how many.
+ *   record tables of every thread of this pass (i32 addresses), [9] how many, [10] extrap
+ *   (f32; 0: off): also raise the floor on an extrapolation of the records so far (see there),
+ *   [11] columns done (the kernel's progress, read by the other threads), [12] rows (nR).
  * The kernel keeps the count and the addresses in locals (`record` returns the new count).
  */
 @inline
@@ -142,27 +144,49 @@ function record(n: i32, cap: i32, recU: usize, recWU: usize, recIdx: usize, hist
 
 /**
  * The floor a record pass may move up to: the lower edge of the highest bin such that at least
- * `need` values recorded so far (by this thread or any other of the pass: `hists`, `nh` histogram
- * addresses) lie in it or above (0 when there are fewer). If the caller's population has N values
- * and need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values below it are not needed: the rest
- * of the pass skips them (and the blocks whose bound is below it), and the caller ignores the
- * histogram below the final floor's bin. A value ≥ the final floor was recorded wherever it
+ * `need` values recorded so far (by this thread or any other of the pass: the `nt` record tables
+ * listed at `tabs`) lie in it or above (0 when there are fewer). If the caller's population has N
+ * values and need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values below it are not needed:
+ * the rest of the pass skips them (and the blocks whose bound is below it), and the caller ignores
+ * the histogram below the final floor's bin. A value ≥ the final floor was recorded wherever it
  * occurred (a floor only rises), so the selection above it is exact. Another thread's histogram is
- * read while it grows: any count read is at most its final one, so the test stays sound (the
- * floor reached depends on the timing, the result does not).
+ * read while it grows: any count read is at most its final one, so the test stays sound (the floor
+ * reached depends on the timing, the result does not).
  */
-function raisedFloor(hists: usize, nh: i32, need: i32): f32 {
+function raisedFloor(tabs: usize, nt: i32, need: i32): f32 {
   let acc = 0;
   for (let b = 4095; b >= 0; b--) {
     const o = <usize>b << 2;
-    for (let t = 0; t < nh; t++) {
-      const p = <usize>load<i32>(hists + (<usize>t << 2)) + o;
-      if (ASC_FEATURE_THREADS) acc += atomic.load<i32>(p);
-      else acc += load<i32>(p);
-    }
+    for (let t = 0; t < nt; t++) acc += loadShared(<usize>load<i32>(<usize>load<i32>(tabs + (<usize>t << 2)) + 20) + o);
     if (acc >= need) return reinterpret<f32>(<u32>b << 19);
   }
   return 0;
+}
+
+/** The fraction of all threads' (column, row) pairs of a record pass done so far (tables [11] and [12]). */
+function passProgress(tabs: usize, nt: i32, n1: i32): f32 {
+  let done: f64 = 0;
+  let all: f64 = 0;
+  for (let t = 0; t < nt; t++) {
+    const r = <usize>load<i32>(tabs + (<usize>t << 2));
+    const rows = <f64>loadShared(r + 48);
+    done += <f64>loadShared(r + 44) * rows;
+    all += <f64>n1 * rows;
+  }
+  return all > 0 ? <f32>(done / all) : 0;
+}
+
+/** An i32 another thread may be writing (atomic in the shared build). */
+@inline
+function loadShared(p: usize): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.load<i32>(p);
+  return load<i32>(p);
+}
+
+@inline
+function storeShared(p: usize, v: i32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(p, v);
+  else store<i32>(p, v);
 }
 
 /**
@@ -375,8 +399,9 @@ export function tclSynapses(
   let theta = theta0;
   let vth = f32x4.splat(theta);
   // Record mode: the table's count and addresses in locals, the count stored back at the end.
-  let rn = 0, rCap = 0, need = 0, nh = 0;
-  let rU: usize = 0, rWU: usize = 0, rIdx: usize = 0, rHist: usize = 0, hists: usize = 0;
+  let rn = 0, rCap = 0, need = 0, nt = 0;
+  let extrap: f32 = 0;
+  let rU: usize = 0, rWU: usize = 0, rIdx: usize = 0, rHist: usize = 0, tabs: usize = 0;
   if (rec) {
     rCap = load<i32>(rec);
     rn = load<i32>(rec + 4);
@@ -385,8 +410,10 @@ export function tclSynapses(
     rIdx = <usize>load<i32>(rec + 16);
     rHist = <usize>load<i32>(rec + 20);
     need = load<i32>(rec + 24);
-    hists = <usize>load<i32>(rec + 32);
-    nh = load<i32>(rec + 36);
+    tabs = <usize>load<i32>(rec + 32);
+    nt = load<i32>(rec + 36);
+    extrap = load<f32>(rec + 40);
+    storeShared(rec + 48, nR);
   }
   const absOff = <usize>S1 << 6;
   let passed: i64 = 0;
@@ -397,7 +424,17 @@ export function tclSynapses(
     const ho = <usize>h << 2;
     // Record mode: between column blocks, the floor rises as far as the records so far (of all threads) allow.
     if (need > 0 && h > 0) {
-      const f = raisedFloor(hists, nh, need);
+      storeShared(rec + 44, h);
+      // Extrapolated (extrap > 0, from an eighth of the pass on): a floor with extrap·need·φ records
+      // at or above it (φ: the fraction of all threads' work done), about as many as the rest of the
+      // pass needs if the part done is typical — a guess, which the caller detects when it fails
+      // (fewer than need in the end) and repeats without.
+      let needNow = need;
+      if (extrap > 0) {
+        const phi = passProgress(tabs, nt, n1);
+        if (phi >= 0.125) needNow = min(need, <i32>Mathf.ceil(extrap * <f32>need * phi));
+      }
+      const f = raisedFloor(tabs, nt, needNow);
       if (f > theta) {
         theta = f;
         vth = f32x4.splat(f);
@@ -548,6 +585,7 @@ export function tclSynapses(
   if (rec) {
     store<i32>(rec + 4, rn);
     store<f32>(rec + 28, theta);
+    storeShared(rec + 44, n1);
   }
   store<f64>(counts, load<f64>(counts) + <f64>passed);
   store<f64>(counts + 8, load<f64>(counts + 8) + <f64>computed);
