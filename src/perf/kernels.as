@@ -383,8 +383,8 @@ export function untile(dst: usize, src: usize, rows: i32, n: i32): void {
  * supStart[nSup+1] (blocks), supA: nSup × (S−1), supLo/supHi: super-blocks of a few blocks, whose
  * bound (the largest coefficients of their blocks) is tested first — in float arithmetic too it
  * is ≥ each of its blocks' bounds, so a skipped super-block holds only blocks that would be
- * skipped (adaptive preset: ~10 % less CPU time for the input group); wgt: G trapezoid weights; e: scratch
- * 2 (S−1) × 16 floats; counts[0] += passing (weight, grid) pairs, counts[1] += grid points
+ * skipped (adaptive preset: ~10 % less CPU time for the input group); wgt: G trapezoid weights;
+ * e: scratch 2 (S−1) × 16 floats; counts[0] += passing (weight, grid) pairs, counts[1] += grid points
  * computed (per 4 weights); rec: 0, or the record table (record mode, see `record`; the floor
  * rises between column blocks as `raisedFloor` allows, and the final floor is reported).
  */
