@@ -251,7 +251,16 @@ function setNeed(a: Arena, recs: number[], need: number, extrap: number): void {
  * 28.4 M without, 21.6 M at 1.5, 24.3 M at 2, and at 1.2 thirteen passes failed (repeated) where
  * 1.5 and 2 had none; CPU −11 % at 1.5 (2 threads −7 %).
  */
-const EXTRAP = 1.5;
+let EXTRAP = 1.5;
+/** Extrapolated floor raises that overshot the quantile (each cost a repeated pass), since the last `setFloorGuess`. */
+export const floorGuessStats = { overshoots: 0 };
+/** Sets the extrapolation factor (0: no guessing; tests use a small one to force overshoots) and clears the statistics; returns the previous factor. */
+export function setFloorGuess(factor: number): number {
+  const old = EXTRAP;
+  EXTRAP = factor;
+  floorGuessStats.overshoots = 0;
+  return old;
+}
 
 /**
  * Records each thread's table holds when `total` are wanted in all: the rows are dealt out
@@ -340,6 +349,7 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
       if (raised && extrap > 0) {
         // An extrapolated raise overshot the quantile: again from the same floor, without.
         extrap = 0;
+        floorGuessStats.overshoots++;
       } else {
         // The floor was above the quantile: lower it (next batches start lower too).
         state.factor *= 0.7;

@@ -16,7 +16,7 @@ import { BpMethod } from '../training/methods/bp.ts';
 import { Rng } from '../rng.ts';
 import { FusedBatch } from './fused-relax.ts';
 import { setKernelThreads } from './threads.ts';
-import { hiddenWeightsFused, inputWeightsFused, newQuantileState } from './fused-tcl.ts';
+import { floorGuessStats, hiddenWeightsFused, inputWeightsFused, newQuantileState, setFloorGuess } from './fused-tcl.ts';
 import type { TclHyper } from '../training/preset.ts';
 
 // The fused wasm kernels against the plain tfjs path on the same batch: equal up to float rounding.
@@ -238,6 +238,29 @@ describe('fused wasm kernels agree with the plain tfjs path', () => {
       expect(fused.passFraction.W[0]).toBeGreaterThan(0.001);
     });
   }
+
+  it('TCL adaptive dead zone: a floor guessed too high (the repeated pass) gives the same update bit for bit as no guessing (784-500-10, 2 threads)', () => {
+    const hyper: TclHyper = { ...paper.tcl, lr: [1, 1], deadZone: 'quantile:0.995' };
+    const [net] = twinNets([784, 500, 10]);
+    const update = (factor: number) => {
+      setFloorGuess(factor);
+      const r = tclUpdate(net, { x, target }, 0.5, hyper);
+      const out = { W: r.delta.W.map((d) => d.dataSync().slice()), theta: r.theta.W.slice(), overshoots: floorGuessStats.overshoots };
+      tf.dispose([...r.delta.W, ...r.delta.b, ...r.free]);
+      return out;
+    };
+    const old = setFloorGuess(0);
+    try {
+      const exact = update(0);
+      // A factor of 0.01 raises the floor far above what the rest of the pass needs: the guess fails and is detected.
+      const guessed = update(0.01);
+      expect(guessed.overshoots).toBeGreaterThan(0);
+      expect(guessed.theta).toEqual(exact.theta);
+      guessed.W.forEach((w, k) => expect(Buffer.from(w.buffer).equals(Buffer.from(exact.W[k].buffer))).toBe(true));
+    } finally {
+      setFloorGuess(old);
+    }
+  });
 
   for (const deadZone of ['fixed', 'quantile:0.99']) {
     it(`TCL on a deep net (784-62-30-10, ${deadZone}): hidden→hidden and hidden→output kernels (bilinear form, padded widths) equal the plain path`, () => {
