@@ -220,10 +220,14 @@ function recordTables(a: Arena, threads: number, cap: number): number[] {
     new Int32Array(a.buffer(), hist, HIST).fill(0);
     out.push(rec);
   }
-  // Every table lists all tables: a thread raises its floor on the records of all (`raisedFloor`).
-  const list = a.alloc(threads);
-  new Int32Array(a.buffer(), list, threads).set(out);
-  for (const rec of out) new Int32Array(a.buffer(), rec, REC_FIELDS)[8] = list;
+  // Each table lists only itself: a thread raises its floor on its own records (`raisedFloor`).
+  for (const rec of out) {
+    const list = a.alloc(1);
+    new Int32Array(a.buffer(), list, 1)[0] = rec;
+    const f = new Int32Array(a.buffer(), rec, REC_FIELDS);
+    f[8] = list;
+    f[9] = 1;
+  }
   return out;
 }
 
@@ -287,14 +291,18 @@ const f32Bits = (v: number) => {
  * histogram names its bin, a quickselect within the bin gives it), and the records with |u| ≥ θ
  * are added. Otherwise (floor too high, or too many records for the buffers) the pass is repeated
  * with a lower floor, or with the floor the histogram gives and buffers that fit. During the pass
- * each thread raises its floor (between column blocks, to a histogram bin edge) as soon as the
- * records so far — its own and, read as they grow, the other threads' — hold N − k values at or
- * above the new floor (the quantile cannot lie below it): in a replay of 100 batches of the
- * adaptive preset that cut the input group's records from 76 M to 28 M (2 threads: 33 M on own
- * records only) and the blocks computed by a third. It may also raise the floor on a guess
+ * each thread raises its floor (between column blocks, to a histogram bin edge) as soon as its own
+ * records so far hold N − k values at or above the new floor (the quantile cannot lie below it): in
+ * a replay of 100 batches of the adaptive preset that cut the input group's records from 76 M to
+ * 28 M (2 threads: 33 M) and the blocks computed by a third. (Counting the other threads' records
+ * too, read as they grow, took 2 threads to 29 M, but made the floor depend on the timing, and the
+ * weights after a 10,000-image epoch differed in 3 of 9 identical runs: not kept; own records only,
+ * 6 of 6 runs gave the bits of the code before the raise.) It may also raise the floor on a guess
  * (`EXTRAP`: the records so far, scaled to the part of the pass done); a guess above the quantile
  * leaves fewer than N − k values above the final floor, which is detected, and the pass repeated
- * without guessing. The result does not depend on any of it.
+ * without guessing. By the argument above the result does not depend on the floor reached, and
+ * every check agrees (weights byte-identical to the code without floor raises); the timing-dependent
+ * floors of the cross-thread variant say that somewhere it can — an open question.
  */
 export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
   const a = g.arena;
@@ -323,7 +331,7 @@ export function deadZoneSums(g: GroupRun, spec: DeadZoneSpec): DeadZoneResult {
     if (tables && tables.cap >= want) clearRecordTables(a, tables.recs);
     else tables = { recs: recordTables(a, g.threads, want), cap: want };
     const recs = tables.recs;
-    // A thread may raise its floor once the records so far (its own and the other threads') hold the N − k values the selection needs.
+    // A thread may raise its floor once its own records so far hold the N − k values the selection needs.
     setNeed(a, recs, N - k, extrap);
     const { computed } = g.run(floor, recs);
     computedTotal += computed;

@@ -144,14 +144,15 @@ function record(n: i32, cap: i32, recU: usize, recWU: usize, recIdx: usize, hist
 
 /**
  * The floor a record pass may move up to: the lower edge of the highest bin such that at least
- * `need` values recorded so far (by this thread or any other of the pass: the `nt` record tables
- * listed at `tabs`) lie in it or above (0 when there are fewer). If the caller's population has N
+ * `need` values recorded so far (in the `nt` record tables listed at `tabs`; the caller lists only
+ * the thread's own, see `recordTables` in fused-tcl.ts) lie in it or above (0 when there are fewer). If the caller's population has N
  * values and need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values below it are not needed:
  * the rest of the pass skips them (and the blocks whose bound is below it), and the caller ignores
  * the histogram below the final floor's bin. A value ≥ the final floor was recorded wherever it
- * occurred (a floor only rises), so the selection above it is exact. Another thread's histogram is
- * read while it grows: any count read is at most its final one, so the test stays sound (the floor
- * reached depends on the timing, the result does not).
+ * occurred (a floor only rises), so the selection above it is exact. Other threads' histograms
+ * can be listed too (read while they grow, atomically), but then the floor reached depends on the
+ * timing, and 3 of 9 identical training runs on 2 threads ended with other weights — not
+ * understood, so the caller does not list them.
  */
 function raisedFloor(tabs: usize, nt: i32, need: i32): f32 {
   let acc = 0;
