@@ -297,7 +297,7 @@ const f32Bits = (v: number) => {
  * 28 M (2 threads: 33 M) and the blocks computed by a third. (Counting the other threads' records
  * too, read as they grow, took 2 threads to 29 M, but made the floor depend on the timing, and the
  * weights after a 10,000-image epoch differed in 3 of 9 identical runs: not kept; own records only,
- * 6 of 6 runs gave the bits of the code before the raise.) It may also raise the floor on a guess
+ * 12 of 12 runs gave the bits of the code before the raise.) It may also raise the floor on a guess
  * (`EXTRAP`: the records so far, scaled to the part of the pass done); a guess above the quantile
  * leaves fewer than N − k values above the final floor, which is detected, and the pass repeated
  * without guessing. By the argument above the result does not depend on the floor reached, and
