@@ -216,17 +216,12 @@ function recordTables(a: Arena, threads: number, cap: number): number[] {
     const wu = a.alloc(cap);
     const idx = a.alloc(cap);
     const hist = a.alloc(HIST);
-    new Int32Array(a.buffer(), rec, REC_FIELDS).set([cap, 0, u, wu, idx, hist, 0, 0, 0, threads, 0, 0, 0]);
-    new Int32Array(a.buffer(), hist, HIST).fill(0);
-    out.push(rec);
-  }
-  // Each table lists only itself: a thread raises its floor on its own records (`raisedFloor`).
-  for (const rec of out) {
+    // The tables the kernel's floor raise counts ([8], [9]): only this one (`raisedFloor`).
     const list = a.alloc(1);
     new Int32Array(a.buffer(), list, 1)[0] = rec;
-    const f = new Int32Array(a.buffer(), rec, REC_FIELDS);
-    f[8] = list;
-    f[9] = 1;
+    new Int32Array(a.buffer(), rec, REC_FIELDS).set([cap, 0, u, wu, idx, hist, 0, 0, list, 1, 0, 0, 0]);
+    new Int32Array(a.buffer(), hist, HIST).fill(0);
+    out.push(rec);
   }
   return out;
 }
