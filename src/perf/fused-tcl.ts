@@ -14,11 +14,11 @@
  * at every state (pixels without ink) have u = 0 exactly and are not visited.
  *
  * Every weight group runs here (any width: the postsynaptic side is zero-padded to a multiple of
- * 16 lanes); the biases (n_k parameters each) stay in plain tfjs (tcl-synapses.ts).
+ * 16 lanes); the biases (n_k parameters each: G · n_k values, no bounds needed) in `biasFused`.
  */
 import type { KernelExports, Kernels } from './engine.ts';
 import type { FusedBatch } from './fused-relax.ts';
-import { HIST_BINS as HIST, HIST_SHIFT, selectKth } from './select.ts';
+import { absQuantile, HIST_BINS as HIST, HIST_SHIFT, selectKth } from './select.ts';
 import { kernelPool, type PoolKernel } from './threads.ts';
 
 /** Grid points per bound block: smaller blocks bound tighter but cost more bound evaluations. */
@@ -639,4 +639,61 @@ function splat4(v: Float32Array): Float32Array {
   const out = new Float32Array(v.length * 4);
   for (let i = 0; i < v.length; i++) out.fill(v[i], 4 * i, 4 * i + 4);
   return out;
+}
+
+const relCache = new WeakMap<CycleMapsLike, Float32Array>();
+/** The G × (S−1) part of toU acting on signals relative to the free state (the kernel has zero area). */
+function toURel(maps: CycleMapsLike): Float32Array {
+  let m = relCache.get(maps);
+  if (!m) {
+    const S = maps.nStates;
+    m = new Float32Array(maps.grid * (S - 1));
+    for (let j = 0; j < maps.grid; j++) for (let l = 1; l < S; l++) m[j * (S - 1) + l - 1] = maps.toU[j * S + l];
+    relCache.set(maps, m);
+  }
+  return m;
+}
+
+/**
+ * The bias b_k's dead-zone sums [n] for one cycle, from the heap buffers of layer k+1 at every cycle
+ * state: signal s_m = mean_b c_m[b, :], u = toU_rel · (s_l − s_0) [G × n] on the kernels (n · G
+ * values: small, so no bounds), θ fixed or the exact q-quantile of |u| (histogram selection).
+ */
+export function biasFused(kern: Kernels, fb: FusedBatch, post: number[], n: number, maps: CycleMapsLike, theta: number | { q: number }): { sum: Float32Array; passed: number; theta: number } {
+  const B = fb.B;
+  const S = post.length;
+  const S1 = S - 1;
+  const G = maps.grid;
+  const sc = fb.scratch;
+  const M = sc.alloc(S * n);
+  const D = sc.alloc(S1 * n);
+  const U = sc.alloc(G * n);
+  const C = sc.from(toURel(maps));
+  kern.view(M, S * n).fill(0);
+  kern.view(U, G * n).fill(0);
+  for (let m = 0; m < S; m++) kern.k.addColumnSums(M + 4 * m * n, post[m], B, n, 1 / B);
+  for (let l = 0; l < S1; l++) kern.k.sub(D + 4 * l * n, M + 4 * (l + 1) * n, M, n);
+  kern.k.gemmAcc(U, n, C, S1, 1, D, n, G, S1, n, 1);
+  const u = kern.view(U, G * n);
+  const th = typeof theta === 'number' ? theta : absQuantile(u, theta.q);
+  const sum = new Float32Array(n);
+  const passed = deadZoneSum(u, G, n, th, maps.weights, sum);
+  return { sum, passed, theta: th };
+}
+
+/** Σ_j w_j g(u_j) into out[i] for u [G × P] (row j: grid point j) at a fixed θ; returns the passing (parameter, grid point) pairs. */
+export function deadZoneSum(u: Float32Array, G: number, P: number, theta: number, w: Float32Array, out: Float32Array): number {
+  let passed = 0;
+  for (let j = 0; j < G; j++) {
+    const wj = w[j];
+    const off = j * P;
+    for (let i = 0; i < P; i++) {
+      const v = u[off + i];
+      if (v >= theta || v <= -theta) {
+        out[i] += wj * v;
+        passed++;
+      }
+    }
+  }
+  return passed;
 }

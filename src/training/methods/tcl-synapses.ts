@@ -16,22 +16,7 @@ export function download(f: () => tf.Tensor): Float32Array {
   return v;
 }
 
-export function deadZoneSum(u: Float32Array, G: number, P: number, theta: number, w: Float32Array, out: Float32Array): number {
-  let passed = 0;
-  for (let j = 0; j < G; j++) {
-    const wj = w[j];
-    const off = j * P;
-    for (let i = 0; i < P; i++) {
-      const v = u[off + i];
-      if (v >= theta || v <= -theta) {
-        out[i] += wj * v;
-        passed++;
-      }
-    }
-  }
-  return passed;
-}
-
+export { deadZoneSum } from '../../perf/fused-tcl.ts';
 export { absQuantile, selectKth } from '../../perf/select.ts';
 
 /** Stacks a per-state signal list relative to state 0: [nStates−1, P]. */

@@ -21,7 +21,7 @@ import type { EnergyNetwork } from '../../layers/energy-network.ts';
 import { disposePrepared, freePhase, nudgedPhase, prepare, zeroStates } from '../../network/dynamics.ts';
 import { kernelsForBackend, type Kernels } from '../../perf/engine.ts';
 import { FusedBatch } from '../../perf/fused-relax.ts';
-import { hiddenWeightsFused, inputWeightsFused, newQuantileState, type QuantileState } from '../../perf/fused-tcl.ts';
+import { biasFused, hiddenWeightsFused, inputWeightsFused, newQuantileState, type QuantileState } from '../../perf/fused-tcl.ts';
 import { batchBeta, nudgingOf, parseDeadZone, type TclHyper } from '../preset.ts';
 import { applyDelta, scaledLr, timed, type Batch, type Delta, type PhaseTimer, type StepContext, type TrainingMethod } from '../types.ts';
 import { hebbian } from './ep.ts';
@@ -187,8 +187,7 @@ function faithfulUpdater(net: EnergyNetwork, batch: Batch, states: tf.Tensor2D[]
 
 /**
  * Fast (u is linear in the signal): u = toU · (signal relative to the free state), in plain tfjs, or
- * for every weight group on the wasm kernels (`fused`; src/perf/fused-tcl.ts). Biases (n_k
- * parameters) stay in plain tfjs.
+ * for every synapse group — weights and biases — on the wasm kernels (`fused`; src/perf/fused-tcl.ts).
  */
 function plainUpdater(
   net: EnergyNetwork,
@@ -212,6 +211,7 @@ function plainUpdater(
     if (g.kind === 'W' && fused) {
       return hiddenWeightsFused(fused.kern, fused.fb, fused.hidden.map((h) => [h[g.k - 1], h[g.k]]), g.k, maps, dz);
     }
+    if (fused) return biasFused(fused.kern, fused.fb, fused.hidden.map((h) => h[g.k]), n, maps, typeof dz === 'number' ? dz : { q: dz.q });
     const u = download(() => {
       const sig = g.kind === 'b' ? states.map((st) => tf.mean(st[g.k], 0)) : states.map((st) => hebbian(st[g.k - 1], st[g.k]));
       return tf.matMul(toU, relativeSignals(sig));
