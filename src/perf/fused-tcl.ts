@@ -205,7 +205,7 @@ export interface GroupRun {
 
 
 /** Fields of a record table (`record` in kernels.as). */
-const REC_FIELDS = 13;
+const REC_FIELDS = 9;
 
 /** Record tables for each thread (see `record` in kernels.as), `cap` records each. */
 function recordTables(a: Arena, threads: number, cap: number): number[] {
@@ -216,10 +216,7 @@ function recordTables(a: Arena, threads: number, cap: number): number[] {
     const wu = a.alloc(cap);
     const idx = a.alloc(cap);
     const hist = a.alloc(HIST);
-    // The tables the kernel's floor raise counts ([8], [9]): only this one (`raisedFloor`).
-    const list = a.alloc(1);
-    new Int32Array(a.buffer(), list, 1)[0] = rec;
-    new Int32Array(a.buffer(), rec, REC_FIELDS).set([cap, 0, u, wu, idx, hist, 0, 0, list, 1, 0, 0, 0]);
+    new Int32Array(a.buffer(), rec, REC_FIELDS).set([cap, 0, u, wu, idx, hist, 0, 0, 0]);
     new Int32Array(a.buffer(), hist, HIST).fill(0);
     out.push(rec);
   }
@@ -231,7 +228,6 @@ function clearRecordTables(a: Arena, recs: number[]): void {
   for (const rec of recs) {
     const i32 = new Int32Array(a.buffer(), rec, REC_FIELDS);
     i32[1] = 0;
-    i32[11] = 0;
     new Int32Array(a.buffer(), i32[5], HIST).fill(0);
   }
 }
@@ -240,7 +236,7 @@ function clearRecordTables(a: Arena, recs: number[]): void {
 function setNeed(a: Arena, recs: number[], need: number, extrap: number): void {
   for (const rec of recs) {
     new Int32Array(a.buffer(), rec, REC_FIELDS)[6] = need;
-    new Float32Array(a.buffer(), rec, REC_FIELDS)[10] = extrap;
+    new Float32Array(a.buffer(), rec, REC_FIELDS)[8] = extrap;
   }
 }
 
@@ -475,9 +471,9 @@ export class Terms {
 
 /**
  * A weight group on `tclSynapses`: rows 0 … nIn−1 of W (row stride nP, the postsynaptic width
- * rounded up to 16), each row's terms from `terms(i, out, ends)`: level l's terms pushed in
- * order, ends[l] = out.n after level l. Rows without terms have
- * u = 0 and are not visited. With a worker pool the rows are dealt out round-robin, one share per
+ * rounded up to 16), each row's terms pushed by `terms(i, out)` as (address of a postsynaptic row
+ * at level 1, coefficient), the same row at level l + 1 being `levelStride` bytes further (see
+ * `tclSynapses`). Rows without terms have u = 0 and are not visited. With a worker pool the rows are dealt out round-robin, one share per
  * thread; every weight is computed by exactly one thread with the same arithmetic, so the result
  * does not depend on the number of threads.
  */
@@ -487,21 +483,21 @@ function weightGroup(
   nIn: number,
   n1: number,
   population: (activeRows: number) => number,
-  terms: (i: number, out: Terms, ends: Int32Array) => void,
+  levelStride: number,
+  terms: (i: number, out: Terms) => void,
 ): GroupRun {
   const { arena, threads } = ctx;
   const t = cycleTables(maps);
   const nP = ceil16(n1);
   const parts = Array.from({ length: threads }, () => ({ rows: [] as number[], start: [0], terms: new Terms() }));
   let nR = 0;
-  const ends = new Int32Array(t.S1);
   for (let i = 0; i < nIn; i++) {
     const c = parts[nR % threads];
     const before = c.terms.n;
-    terms(i, c.terms, ends);
+    terms(i, c.terms);
     if (c.terms.n > before) {
       c.rows.push(i);
-      for (let l = 0; l < t.S1; l++) c.start.push(ends[l]);
+      c.start.push(c.terms.n);
       nR++;
     }
   }
@@ -512,7 +508,7 @@ function weightGroup(
     t.blkStart.length - 1, arena.from(t.blkStart, true), arena.from(t.splat.blkA), arena.from(t.blkLo, true), arena.from(t.blkHi, true), arena.from(t.splat.tileA),
     t.supStart.length - 1, arena.from(t.supStart, true), arena.from(t.splat.supA), arena.from(t.supLo, true), arena.from(t.supHi, true),
   ];
-  const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n))]);
+  const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n)), levelStride]);
   const scratchE = parts.map(() => arena.alloc(2 * LANES * t.S1));
   const counts = parts.map(() => arena.alloc(4));
   return {
@@ -556,7 +552,6 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
   const B = fb.B;
   const [n0, n1] = fb.sizes;
   const nP = ceil16(n1);
-  const S1 = maps.nStates - 1;
   const ctx = arenaFor(kern, fb);
   const { gam } = statesAndLevels(kern, ctx.arena, hidden, B, n1, nP);
   // Each row's examples with ink (b, x/B), found once for all levels.
@@ -579,14 +574,8 @@ export function inputWeightsFused(kern: Kernels, fb: FusedBatch, hidden: number[
     }
   }
   const rowBytes = nP * 4;
-  const group = weightGroup(ctx, maps, n0, n1, (active) => active, (i, out, ends) => {
-    const p0 = inkStart[i];
-    const p1 = inkStart[i + 1];
-    for (let l = 0; l < S1; l++) {
-      const base = gam + l * B * rowBytes;
-      for (let p = p0; p < p1; p++) out.push(base + inkB[p] * rowBytes, inkV[p]);
-      ends[l] = out.n;
-    }
+  const group = weightGroup(ctx, maps, n0, n1, (active) => active, B * rowBytes, (i, out) => {
+    for (let p = inkStart[i]; p < inkStart[i + 1]; p++) out.push(gam + inkB[p] * rowBytes, inkV[p]);
   });
   return untile(ctx.arena, deadZoneSums(group, spec), n0, n1);
 }
@@ -624,12 +613,8 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   const jobs = Array.from({ length: split }, (_, t) => [E, nP, A, nIn, H, gam, B, S1, Math.round((t * nIn) / split), Math.round(((t + 1) * nIn) / split)]);
   runJobs(ctx, 'bilinearE', jobs);
   const rowBytes = nP * 4;
-  const group = weightGroup(ctx, maps, nIn, n1, () => nIn, (i, out, ends) => {
-    if (!active[i]) return;
-    for (let l0 = 0; l0 < S1; l0++) {
-      out.push(E + (l0 * nIn + i) * rowBytes, 1);
-      ends[l0] = out.n;
-    }
+  const group = weightGroup(ctx, maps, nIn, n1, () => nIn, nIn * rowBytes, (i, out) => {
+    if (active[i]) out.push(E + i * rowBytes, 1);
   });
   return untile(ctx.arena, deadZoneSums(group, spec), nIn, n1);
 }

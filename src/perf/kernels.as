@@ -119,14 +119,12 @@ export function addColumnSums(dst: usize, A: usize, M: i32, N: i32, alpha: f32):
  * Record mode of the TCL synapse kernels (the adaptive dead zone): instead of adding Σ_j w_j g(u_j)
  * into W, every computed u with |u| ≥ the floor is appended to a record list, and |u| is counted in
  * a histogram of its float bits >> 19 (4096 bins, 1/16 octave wide), so that the caller can select
- * the exact quantile and then add the records that pass it. rec is an i32 table:
+ * the exact quantile and then add the records that pass it. rec is an i32 table (one per thread):
  *   [0] capacity, [1] records seen (may exceed the capacity: then only the histogram is complete),
  *   [2] recU (f32 u), [3] recWU (f32 w_j u), [4] recIdx (i32 weight index), [5] hist (4096 i32),
  *   [6] need: the pass may raise its floor to a bin edge once `need` records lie at or above it
- *   (0: never), [7] out: the floor at the end of the pass (f32; see `raisedFloor`), [8] the
- *   record tables of every thread of this pass (i32 addresses), [9] how many, [10] extrap
- *   (f32; 0: off): also raise the floor on an extrapolation of the records so far (see there),
- *   [11] columns done (the kernel's progress, read by the other threads), [12] rows (nR).
+ *   (0: never), [7] out: the floor at the end of the pass (f32; see `raisedFloor`), [8] extrap
+ *   (f32; 0: off): also raise the floor on an extrapolation of the records so far (see there).
  * The kernel keeps the count and the addresses in locals (`record` returns the new count).
  */
 @inline
@@ -144,50 +142,22 @@ function record(n: i32, cap: i32, recU: usize, recWU: usize, recIdx: usize, hist
 
 /**
  * The floor a record pass may move up to: the lower edge of the highest bin such that at least
- * `need` values recorded so far (in the `nt` record tables listed at `tabs`; the caller lists only
- * the thread's own, see `recordTables` in fused-tcl.ts) lie in it or above (0 when there are fewer). If the caller's population has N
- * values and need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values below it are not needed:
- * the rest of the pass skips them (and the blocks whose bound is below it), and the caller ignores
- * the histogram below the final floor's bin. A value ≥ the final floor was recorded wherever it
- * occurred (a floor only rises), so the selection above it is exact. Other threads' histograms
- * can be listed too (read while they grow, atomically), but then the floor reached depends on the
- * timing, and 3 of 9 identical training runs on 2 threads ended with other weights — not
- * understood, so the caller does not list them.
+ * `need` values recorded so far in this thread's histogram lie in it or above (0 when there are
+ * fewer). If the caller's population has N values and need = N − ⌊qN⌋, the q-quantile is ≥ that
+ * edge, so values below it are not needed: the rest of the pass skips them (and the blocks whose
+ * bound is below it), and the caller ignores the histogram below the final floor's bin. A value ≥
+ * the final floor was recorded wherever it occurred (a floor only rises), so the selection above
+ * it is exact. Each thread counts only its own records, so the floor it reaches depends on its rows
+ * alone, not on the timing (counting the other threads' histograms as they grow made 3 of 9
+ * identical training runs on 2 threads end with other weights — not understood).
  */
-function raisedFloor(tabs: usize, nt: i32, need: i32): f32 {
+function raisedFloor(hist: usize, need: i32): f32 {
   let acc = 0;
   for (let b = 4095; b >= 0; b--) {
-    const o = <usize>b << 2;
-    for (let t = 0; t < nt; t++) acc += loadShared(<usize>load<i32>(<usize>load<i32>(tabs + (<usize>t << 2)) + 20) + o);
+    acc += load<i32>(hist + (<usize>b << 2));
     if (acc >= need) return reinterpret<f32>(<u32>b << 19);
   }
   return 0;
-}
-
-/** The fraction of all threads' (column, row) pairs of a record pass done so far (tables [11] and [12]). */
-function passProgress(tabs: usize, nt: i32, n1: i32): f32 {
-  let done: f64 = 0;
-  let all: f64 = 0;
-  for (let t = 0; t < nt; t++) {
-    const r = <usize>load<i32>(tabs + (<usize>t << 2));
-    const rows = <f64>loadShared(r + 48);
-    done += <f64>loadShared(r + 44) * rows;
-    all += <f64>n1 * rows;
-  }
-  return all > 0 ? <f32>(done / all) : 0;
-}
-
-/** An i32 another thread may be writing (atomic in the shared build). */
-@inline
-function loadShared(p: usize): i32 {
-  if (ASC_FEATURE_THREADS) return atomic.load<i32>(p);
-  return load<i32>(p);
-}
-
-@inline
-function storeShared(p: usize, v: i32): void {
-  if (ASC_FEATURE_THREADS) atomic.store<i32>(p, v);
-  else store<i32>(p, v);
 }
 
 /**
@@ -364,9 +334,12 @@ export function untile(dst: usize, src: usize, rows: i32, n: i32): void {
  *   u_j = Σ_l C[j, l] e_l,   e_l = s_l − s_{l−1},   C[j, l] = Σ_{m≥l} toU[j, m]     (l = 1 … S−1)
  * and e_l is bilinear in the level differences α_l = a_l − a_{l−1}, γ_l = c_l − c_{l−1} (exactly):
  *   B e_l[i, h] = Σ_b α_l[b, i] c_l[b, h] + a_{l−1}[b, i] γ_l[b, h]
- * (input weights: a = x is clamped, α = 0). The caller lists, per weight row and level, the nonzero
- * terms as (address of the postsynaptic row c_l[b, :] or γ_l[b, :], coefficient α/B or a/B), so the
- * kernel needs no layout knowledge: e_l[i, h:h+4] = Σ_p val_p · row_p[h:h+4].
+ * (input weights: a = x is clamped, α = 0). The caller lists, per weight row, the nonzero terms as
+ * (address of a postsynaptic row at level 1, coefficient), and the byte stride from one level's
+ * row to the next's, so the kernel needs no layout knowledge:
+ *   e_l[i, h:h+4] = Σ_p val_p · row_p[h + (l−1)·stride : …+4]
+ * (input weights: rows γ_l[b, :], coefficient x[b, i]/B, the same examples at every level; hidden
+ * groups: the caller's E_l rows from `bilinearE`, coefficient 1).
  * Per group of 16 weights (four SIMD accumulators per sum, so that the loop-carried additions of
  * e_l, the bounds and u overlap: with one accumulator the kernel was latency-bound, 1.5–1.8×
  * slower) the e_l stay in L1 and u never leaves registers. The grid is cut into blocks; a block is
@@ -378,8 +351,8 @@ export function untile(dst: usize, src: usize, rows: i32, n: i32): void {
  * blocks outer, rows inner) walks it sequentially — also in the records' weight indices, which
  * `applyRecords` scatters into it (row-major, with its 2 KB stride, cost `applyRecords` ~1.7× the
  * time); theta0: θ, or in record mode the initial floor; rows: nR weight rows,
- * rowIndex[nR]: the row of W; entStart[nR·S1 + 1]: each (row, level)'s terms entAddr[] (byte
- * addresses), entVal[]; coef: G × (S−1); jLo/jHi: the nonzero range of each coef row;
+ * rowIndex[nR]: the row of W; entStart[nR + 1]: each row's terms entAddr[] (byte addresses at
+ * level 1), entVal[]; levelStride: bytes from a term's row at one level to the next; coef: G × (S−1); jLo/jHi: the nonzero range of each coef row;
  * blkStart[nBlk+1], blkA: nBlk × (S−1), blkLo/blkHi; tileA: S−1 (the bound over the whole grid);
  * supStart[nSup+1] (blocks), supA: nSup × (S−1), supLo/supHi: super-blocks of a few blocks, whose
  * bound (the largest coefficients of their blocks) is tested first — in float arithmetic too it
@@ -391,7 +364,7 @@ export function untile(dst: usize, src: usize, rows: i32, n: i32): void {
  */
 export function tclSynapses(
   W: usize, n1: i32, nW: i32, theta0: f32,
-  nR: i32, rowIndex: usize, entStart: usize, entAddr: usize, entVal: usize, S1: i32,
+  nR: i32, rowIndex: usize, entStart: usize, entAddr: usize, entVal: usize, levelStride: i32, S1: i32,
   coef: usize, jLo: usize, jHi: usize, wgt: usize,
   nBlk: i32, blkStart: usize, blkA: usize, blkLo: usize, blkHi: usize, tileA: usize,
   nSup: i32, supStart: usize, supA: usize, supLo: usize, supHi: usize,
@@ -400,9 +373,9 @@ export function tclSynapses(
   let theta = theta0;
   let vth = f32x4.splat(theta);
   // Record mode: the table's count and addresses in locals, the count stored back at the end.
-  let rn = 0, rCap = 0, need = 0, nt = 0;
+  let rn = 0, rCap = 0, need = 0;
   let extrap: f32 = 0;
-  let rU: usize = 0, rWU: usize = 0, rIdx: usize = 0, rHist: usize = 0, tabs: usize = 0;
+  let rU: usize = 0, rWU: usize = 0, rIdx: usize = 0, rHist: usize = 0;
   if (rec) {
     rCap = load<i32>(rec);
     rn = load<i32>(rec + 4);
@@ -411,10 +384,7 @@ export function tclSynapses(
     rIdx = <usize>load<i32>(rec + 16);
     rHist = <usize>load<i32>(rec + 20);
     need = load<i32>(rec + 24);
-    tabs = <usize>load<i32>(rec + 32);
-    nt = load<i32>(rec + 36);
-    extrap = load<f32>(rec + 40);
-    storeShared(rec + 48, nR);
+    extrap = load<f32>(rec + 32);
   }
   const absOff = <usize>S1 << 6;
   let passed: i64 = 0;
@@ -423,19 +393,18 @@ export function tclSynapses(
   // time, and one column block of them (levels × examples × 64 B) stays in L1 over all rows.
   for (let h = 0; h < n1; h += 16) {
     const ho = <usize>h << 2;
-    // Record mode: between column blocks, the floor rises as far as the records so far (of all threads) allow.
+    // Record mode: between column blocks, the floor rises as far as this thread's records so far allow.
     if (need > 0 && h > 0) {
-      storeShared(rec + 44, h);
       // Extrapolated (extrap > 0, from an eighth of the pass on): a floor with extrap·need·φ records
-      // at or above it (φ: the fraction of all threads' work done), about as many as the rest of the
+      // at or above it (φ = h/n1: the fraction of the columns done), about as many as the rest of the
       // pass needs if the part done is typical — a guess, which the caller detects when it fails
       // (fewer than need in the end) and repeats without.
       let needNow = need;
       if (extrap > 0) {
-        const phi = passProgress(tabs, nt, n1);
+        const phi = <f32>h / <f32>n1;
         if (phi >= 0.125) needNow = min(need, <i32>Mathf.ceil(extrap * <f32>need * phi));
       }
-      const f = raisedFloor(tabs, nt, needNow);
+      const f = raisedFloor(rHist, needNow);
       if (f > theta) {
         theta = f;
         vth = f32x4.splat(f);
@@ -444,14 +413,15 @@ export function tclSynapses(
     for (let r = 0; r < nR; r++) {
       const row = load<i32>(rowIndex + (<usize>r << 2));
       const wi = ((h >> 4) * nW + row) << 4;
-      const es = entStart + (<usize>(r * S1) << 2);
+      const t0 = load<i32>(entStart + (<usize>r << 2));
+      const t1 = load<i32>(entStart + (<usize>(r + 1) << 2));
       for (let l = 0; l < S1; l++) {
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        const p1 = load<i32>(es + (<usize>(l + 1) << 2));
-        for (let p = load<i32>(es + (<usize>l << 2)); p < p1; p++) {
+        const lo = ho + <usize>(l * levelStride);
+        for (let p = t0; p < t1; p++) {
           const po = <usize>p << 2;
           const v = f32x4.splat(load<f32>(entVal + po));
-          const q = <usize>load<i32>(entAddr + po) + ho;
+          const q = <usize>load<i32>(entAddr + po) + lo;
           a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q)));
           a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q + 16)));
           a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q + 32)));
@@ -586,7 +556,6 @@ export function tclSynapses(
   if (rec) {
     store<i32>(rec + 4, rn);
     store<f32>(rec + 28, theta);
-    storeShared(rec + 44, n1);
   }
   store<f64>(counts, load<f64>(counts) + <f64>passed);
   store<f64>(counts + 8, load<f64>(counts + 8) + <f64>computed);
