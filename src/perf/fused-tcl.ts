@@ -509,7 +509,7 @@ function weightGroup(
     t.supStart.length - 1, arena.from(t.supStart, true), arena.from(t.splat.supA), arena.from(t.supLo, true), arena.from(t.supHi, true),
   ];
   const perJob = parts.map((c) => [c.rows.length, arena.from(c.rows, true), arena.from(c.start, true), arena.from(c.terms.addr.subarray(0, c.terms.n), true), arena.from(c.terms.val.subarray(0, c.terms.n)), levelStride]);
-  const scratchE = parts.map(() => arena.alloc(2 * LANES * t.S1));
+  const scratchE = parts.map(() => arena.alloc((2 * t.S1 + 1) * LANES));
   const counts = parts.map(() => arena.alloc(4));
   return {
     arena,

@@ -358,7 +358,7 @@ export function untile(dst: usize, src: usize, rows: i32, n: i32): void {
  * bound (the largest coefficients of their blocks) is tested first — in float arithmetic too it
  * is ≥ each of its blocks' bounds, so a skipped super-block holds only blocks that would be
  * skipped (adaptive preset: ~10 % less CPU time for the input group); wgt: G trapezoid weights;
- * e: scratch 2 (S−1) × 16 floats; counts[0] += passing (weight, grid) pairs, counts[1] += grid points
+ * e: scratch (2 (S−1) + 1) × 16 floats; counts[0] += passing (weight, grid) pairs, counts[1] += grid points
  * computed (per 4 weights); rec: 0, or the record table (record mode, see `record`; the floor
  * rises between column blocks as `raisedFloor` allows, and the final floor is reported).
  */
@@ -387,6 +387,7 @@ export function tclSynapses(
     extrap = load<f32>(rec + 32);
   }
   const absOff = <usize>S1 << 6;
+  const ub = e + (absOff << 1);
   let passed: i64 = 0;
   let computed: i64 = 0;
   // Columns outer, rows inner: the postsynaptic rows the terms point at are read 64 bytes at a
@@ -503,33 +504,20 @@ export function tclSynapses(
             const p2 = f32x4.ge(f32x4.abs(u2), vth);
             const p3 = f32x4.ge(f32x4.abs(u3), vth);
             if (rec) {
-              if (v128.any_true(v128.or(v128.or(p0, p1), v128.or(p2, p3)))) {
+              // The passing lanes as a bit mask, visited in lane order (the order of the weights):
+              // no branch per lane. u goes through the scratch row ub to be read by lane.
+              let m = i32x4.bitmask(p0) | (i32x4.bitmask(p1) << 4) | (i32x4.bitmask(p2) << 8) | (i32x4.bitmask(p3) << 12);
+              if (m) {
                 const wj = load<f32>(wgt + (<usize>j << 4));
-                const w0 = wi;
-                if (v128.any_true(p0)) {
-                  if (i32x4.extract_lane(p0, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 0), wj, w0);
-                  if (i32x4.extract_lane(p0, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 1), wj, w0 + 1);
-                  if (i32x4.extract_lane(p0, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 2), wj, w0 + 2);
-                  if (i32x4.extract_lane(p0, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u0, 3), wj, w0 + 3);
-                }
-                if (v128.any_true(p1)) {
-                  if (i32x4.extract_lane(p1, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 0), wj, w0 + 4);
-                  if (i32x4.extract_lane(p1, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 1), wj, w0 + 5);
-                  if (i32x4.extract_lane(p1, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 2), wj, w0 + 6);
-                  if (i32x4.extract_lane(p1, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u1, 3), wj, w0 + 7);
-                }
-                if (v128.any_true(p2)) {
-                  if (i32x4.extract_lane(p2, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 0), wj, w0 + 8);
-                  if (i32x4.extract_lane(p2, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 1), wj, w0 + 9);
-                  if (i32x4.extract_lane(p2, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 2), wj, w0 + 10);
-                  if (i32x4.extract_lane(p2, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u2, 3), wj, w0 + 11);
-                }
-                if (v128.any_true(p3)) {
-                  if (i32x4.extract_lane(p3, 0)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 0), wj, w0 + 12);
-                  if (i32x4.extract_lane(p3, 1)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 1), wj, w0 + 13);
-                  if (i32x4.extract_lane(p3, 2)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 2), wj, w0 + 14);
-                  if (i32x4.extract_lane(p3, 3)) rn = record(rn, rCap, rU, rWU, rIdx, rHist, f32x4.extract_lane(u3, 3), wj, w0 + 15);
-                }
+                v128.store(ub, u0);
+                v128.store(ub + 16, u1);
+                v128.store(ub + 32, u2);
+                v128.store(ub + 48, u3);
+                do {
+                  const lane = ctz(m);
+                  m &= m - 1;
+                  rn = record(rn, rCap, rU, rWU, rIdx, rHist, load<f32>(ub + (<usize>lane << 2)), wj, wi + lane);
+                } while (m);
               }
             } else {
               const w = v128.load(wgt + (<usize>j << 4));
