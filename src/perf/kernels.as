@@ -123,7 +123,7 @@ export function addColumnSums(dst: usize, A: usize, M: i32, N: i32, alpha: f32):
  *   [0] capacity, [1] records seen (may exceed the capacity: then only the histogram is complete),
  *   [2] recU (f32 u), [3] recWU (f32 w_j u), [4] recIdx (i32 weight index), [5] hist (4096 i32),
  *   [6] need: the pass may raise its floor to a bin edge once `need` records lie at or above it
- *   (0: never), [7] out: the floor at the end of the pass (f32; see `raisedFloor`), [8] extrap
+ *   (0: never), [7] out: the floor at the end of the pass (f32; see `tclSynapses`), [8] extrap
  *   (f32; 0: off): also raise the floor on an extrapolation of the records so far (see there).
  * The kernel keeps the count and the addresses in locals (`record` returns the new count).
  */
@@ -138,26 +138,6 @@ function record(n: i32, cap: i32, recU: usize, recWU: usize, recIdx: usize, hist
   const hb = hist + (<usize>(reinterpret<u32>(abs<f32>(u)) >> 19) << 2);
   store<i32>(hb, load<i32>(hb) + 1);
   return n + 1;
-}
-
-/**
- * The floor a record pass may move up to: the lower edge of the highest bin such that at least
- * `need` values recorded so far in this thread's histogram lie in it or above (0 when there are
- * fewer). If the caller's population has N values and need = N − ⌊qN⌋, the q-quantile is ≥ that
- * edge, so values below it are not needed: the rest of the pass skips them (and the blocks whose
- * bound is below it), and the caller ignores the histogram below the final floor's bin. A value ≥
- * the final floor was recorded wherever it occurred (a floor only rises), so the selection above
- * it is exact. Each thread counts only its own records, so the floor it reaches depends on its rows
- * alone, not on the timing (counting the other threads' histograms as they grow made 3 of 9
- * identical training runs on 2 threads end with other weights — not understood).
- */
-function raisedFloor(hist: usize, need: i32): f32 {
-  let acc = 0;
-  for (let b = 4095; b >= 0; b--) {
-    acc += load<i32>(hist + (<usize>b << 2));
-    if (acc >= need) return reinterpret<f32>(<u32>b << 19);
-  }
-  return 0;
 }
 
 /**
@@ -360,7 +340,20 @@ export function untile(dst: usize, src: usize, rows: i32, n: i32): void {
  * skipped (adaptive preset: ~10 % less CPU time for the input group); wgt: G trapezoid weights;
  * e: scratch (2 (S−1) + 1) × 16 floats; counts[0] += passing (weight, grid) pairs, counts[1] += grid points
  * computed (per 4 weights); rec: 0, or the record table (record mode, see `record`; the floor
- * rises between column blocks as `raisedFloor` allows, and the final floor is reported).
+ * rises before each row, as below, and the final floor is reported).
+ *
+ * Record mode's floor (the adaptive dead zone) rises as the pass goes: before each weight row it
+ * moves to the lower edge of the highest histogram bin fb such that at least `need` of the values
+ * recorded so far lie in bin fb or above. If the caller's population has N values and
+ * need = N − ⌊qN⌋, the q-quantile is ≥ that edge, so values below it are not needed: the rest of
+ * the pass skips them (and the blocks whose bound is below it), and the caller ignores the
+ * histogram below the final floor's bin. A value ≥ the final floor was recorded wherever it
+ * occurred (a floor only rises), so the selection above it is exact. The search is incremental:
+ * `below` counts the records in bins under fb (fixed once the floor is above them), so the count at
+ * or above fb is (records − below) and a raise moves fb up bin by bin — O(1) per row amortised.
+ * Each thread counts only its own records, so the floor it reaches depends on its rows alone, not
+ * on the timing (counting the other threads' histograms as they grow made 3 of 9 identical
+ * training runs on 2 threads end with other weights — not understood).
  */
 export function tclSynapses(
   W: usize, n1: i32, nW: i32, theta0: f32,
@@ -386,6 +379,10 @@ export function tclSynapses(
     need = load<i32>(rec + 24);
     extrap = load<f32>(rec + 32);
   }
+  // Record mode: the floor's histogram bin and the records below it (see the doc comment).
+  let fb = <i32>(reinterpret<u32>(theta0) >> 19);
+  let below = 0;
+  const tiles = <f32>((n1 >> 4) * nR);
   const absOff = <usize>S1 << 6;
   const ub = e + (absOff << 1);
   let passed: i64 = 0;
@@ -394,24 +391,34 @@ export function tclSynapses(
   // time, and one column block of them (levels × examples × 64 B) stays in L1 over all rows.
   for (let h = 0; h < n1; h += 16) {
     const ho = <usize>h << 2;
-    // Record mode: between column blocks, the floor rises as far as this thread's records so far allow.
-    if (need > 0 && h > 0) {
-      // Extrapolated (extrap > 0, from an eighth of the pass on): a floor with extrap·need·φ records
-      // at or above it (φ = h/n1: the fraction of the columns done), about as many as the rest of the
-      // pass needs if the part done is typical — a guess, which the caller detects when it fails
-      // (fewer than need in the end) and repeats without.
-      let needNow = need;
-      if (extrap > 0) {
-        const phi = <f32>h / <f32>n1;
-        if (phi >= 0.125) needNow = min(need, <i32>Mathf.ceil(extrap * <f32>need * phi));
-      }
-      const f = raisedFloor(rHist, needNow);
-      if (f > theta) {
-        theta = f;
-        vth = f32x4.splat(f);
-      }
-    }
     for (let r = 0; r < nR; r++) {
+      // Record mode: before each row, the floor rises as far as this thread's records so far allow.
+      if (need > 0) {
+        // Extrapolated (extrap > 0, from an eighth of the pass on): a floor with extrap·need·φ
+        // records at or above it (φ: the fraction of the thread's 16-weight tiles done), about as
+        // many as the rest of the pass needs if the part done is typical — a guess, which the
+        // caller detects when it fails (fewer than need in the end) and repeats without.
+        let needNow = need;
+        if (extrap > 0) {
+          const phi = <f32>((h >> 4) * nR + r) / tiles;
+          if (phi >= 0.125) needNow = min(need, <i32>Mathf.ceil(extrap * <f32>need * phi));
+        }
+        let moved = false;
+        while (fb < 4095) {
+          const c = load<i32>(rHist + (<usize>fb << 2));
+          if (rn - below - c < needNow) break;
+          below += c;
+          fb++;
+          moved = true;
+        }
+        if (moved) {
+          const f = reinterpret<f32>(<u32>fb << 19);
+          if (f > theta) {
+            theta = f;
+            vth = f32x4.splat(f);
+          }
+        }
+      }
       const row = load<i32>(rowIndex + (<usize>r << 2));
       const wi = ((h >> 4) * nW + row) << 4;
       const t0 = load<i32>(entStart + (<usize>r << 2));
