@@ -12,6 +12,7 @@ import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 
 export interface KernelExports {
   gemmAcc(C: number, ldc: number, A: number, sam: number, sak: number, B: number, ldb: number, M: number, K: number, N: number, alpha: number): void;
+  gemmAccK(C: number, ldc: number, A: number, sam: number, sak: number, B: number, ldb: number, M: number, K: number, N: number, alpha: number): void;
   gemmDot(C: number, ldc: number, A: number, lda: number, Bt: number, ldbt: number, M: number, K: number, N: number, alpha: number): void;
   broadcastRows(dst: number, row: number, M: number, N: number): void;
   copy(dst: number, src: number, n: number): void;

@@ -213,7 +213,7 @@ export class FusedBatch {
     // Row-major [nIn × nOut] operand and its transpose.
     const mat = transposed ? this.Wt[c] : this.W[c];
     const matT = transposed ? this.W[c] : this.Wt[c];
-    if (nOut >= NARROW || !matT) k.gemmAcc(dst, nOut, s, nIn, 1, mat, nOut, B, nIn, nOut, 1);
+    if (nOut >= NARROW || !matT) k.gemmAccK(dst, nOut, s, nIn, 1, mat, nOut, B, nIn, nOut, 1);
     else k.gemmDot(dst, nOut, s, nIn, matT, nIn, B, nIn, nOut, 1);
   }
 

@@ -30,6 +30,32 @@ export function gemmAcc(C: usize, ldc: i32, A: usize, sam: i32, sak: i32, B: usi
   }
 }
 
+/** `gemmAcc` with k outer and m inner: each row of B is read once for all M rows of C (the 500 × 500
+ *  couplings of the deep nets are 1 MB, beyond L2: `gemmAcc` streams B once per row of C). Every
+ *  C[m, n] adds the same terms in the same order (k ascending): the same bits as `gemmAcc`. */
+export function gemmAccK(C: usize, ldc: i32, A: usize, sam: i32, sak: i32, B: usize, ldb: i32, M: i32, K: i32, N: i32, alpha: f32): void {
+  const N4 = N & ~3;
+  for (let k = 0; k < K; k++) {
+    const b = B + (<usize>(k * ldb) << 2);
+    for (let m = 0; m < M; m++) {
+      let a = load<f32>(A + (<usize>(m * sam + k * sak) << 2));
+      if (a == 0) continue;
+      a *= alpha;
+      const va = f32x4.splat(a);
+      const c = C + (<usize>(m * ldc) << 2);
+      let n = 0;
+      for (; n < N4; n += 4) {
+        const o = <usize>n << 2;
+        v128.store(c + o, f32x4.add(v128.load(c + o), f32x4.mul(va, v128.load(b + o))));
+      }
+      for (; n < N; n++) {
+        const o = <usize>n << 2;
+        store<f32>(c + o, load<f32>(c + o) + a * load<f32>(b + o));
+      }
+    }
+  }
+}
+
 /** C[m, n] += alpha Σ_k A[m, k] Bt[n, k]  (Bt = Bᵀ, row-major N × K). Vectorised along K: use it when N is small. */
 export function gemmDot(C: usize, ldc: i32, A: usize, lda: i32, Bt: usize, ldbt: i32, M: i32, K: i32, N: i32, alpha: f32): void {
   const K4 = K & ~3;
@@ -608,6 +634,6 @@ export function relaxRows(desc: usize, B: i32, steps: i32, eps: f32, nudge: f32,
 
 /** dst += s·mat (s: B × nIn, mat: nIn × nOut row-major, matT its transpose): `FusedBatch.product`'s choice of kernel. */
 function relaxProduct(dst: usize, s: usize, nIn: i32, nOut: i32, mat: usize, matT: usize, B: i32): void {
-  if (nOut >= 16 || matT == 0) gemmAcc(dst, nOut, s, nIn, 1, mat, nOut, B, nIn, nOut, 1);
+  if (nOut >= 16 || matT == 0) gemmAccK(dst, nOut, s, nIn, 1, mat, nOut, B, nIn, nOut, 1);
   else gemmDot(dst, nOut, s, nIn, matT, nIn, B, nIn, nOut, 1);
 }
