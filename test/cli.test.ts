@@ -35,6 +35,21 @@ describe('tfjs-tcl CLI', () => {
     }
   });
 
+  it('bench --repeat 3: each method reports its median run and every run, the ratios are of the medians and per round', async () => {
+    const r = await cli(['bench', '--in-process', '--methods', 'ep,bp', '--repeat', '3', '--train-size', '200', '--test-size', '50', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lastJson(r.stdout);
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[1];
+    for (const m of ['ep', 'bp']) {
+      const runs: number[] = out.methods[m].secondsPerEpochRuns;
+      expect(runs).toHaveLength(3);
+      expect(out.methods[m].secondsPerEpoch).toBe(median(runs));
+    }
+    expect(out.ratios.bpOverEp).toBeCloseTo(median(out.methods.bp.secondsPerEpochRuns) / median(out.methods.ep.secondsPerEpochRuns), 12);
+    expect(out.ratioRuns).toHaveLength(3);
+    out.ratioRuns.forEach((x: { bpOverEp: number }, i: number) => expect(x.bpOverEp).toBeCloseTo(out.methods.bp.secondsPerEpochRuns[i] / out.methods.ep.secondsPerEpochRuns[i], 12));
+  });
+
   it('an unknown option or option value fails with one line and exit code 1', async () => {
     for (const args of [['train', '--bogus'], ['train', '--method', 'sgd'], ['train', '--protocol', 'square'], ['compare', '--methods', 'tcl,xx'], ['train', '--epochs', 'two'], ['train', '--lr-schedule', 'linear'], ['compare', '--lr-schedule', 'exp:2']]) {
       const r = await cli(args);

@@ -54,6 +54,8 @@ export interface BenchResult {
   kernelGemmGflops: number | null;
   /** The shape of that product. */
   matMulShape: number[];
+  /** With `bench --repeat n`: every run's secondsPerEpoch, in round order (this result is the median run). */
+  secondsPerEpochRuns?: number[];
   /** The TCL dead zone the epoch ran with (TCL only). */
   deadZone?: string;
 }

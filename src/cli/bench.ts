@@ -82,6 +82,7 @@ export function register(program: Command): void {
     .option('--dead-zone <mode>', "TCL dead zone: fixed (the paper's thresholds) | quantile:Q (default: the preset's; a quantile preset is also timed with fixed thresholds)")
     .option('--threads <n>', 'worker threads for the TCL synapse kernel (default: 2 on 2+ cores)', intArg('--threads', 1))
     .option('--in-process', 'run every method in this process (peak RSS is then the largest so far)', false)
+    .option('--repeat <n>', 'time every method n times, in interleaved rounds (tcl, ep, … then again): each method reports its median run, the ratios are of the medians, and ratioRuns has each round\'s ratios (this host\'s speed drifts between processes minutes apart)', intArg('--repeat', 1), 1)
     .addOption(new Option('--child').hideHelp())
     .option('--scaling', 'seconds per 1,000 examples for hidden 100/500/2000, batch 1/20/100 and 1/2/3 hidden layers of 500; writes CSV and a plot', false)
     .option('--out <dir>', 'write bench.json (and the scaling CSV/plot) here');
@@ -109,27 +110,40 @@ export function register(program: Command): void {
     const backend = opts.inProcess ? await backendFrom(opts) : (opts.backend as string);
     if (opts.threads) setKernelThreads(opts.threads);
     const run = async (m: MethodName, o: BenchOptions) => (opts.inProcess ? benchMethod(m, o) : inChild(m, { ...o, backend, threads: opts.threads }));
-    const results: [string, BenchResult][] = [];
-    for (const m of methods) {
-      info(`bench: ${m} …`);
-      results.push([m, await run(m, bo)]);
-    }
     // A quantile dead zone is also timed with the preset's fixed thresholds (the issue's ≤ 1.3× target).
     const tclPreset = methods.includes('tcl') ? resolvePreset({ model: opts.model, deadZone: opts.deadZone }) : null;
-    if (tclPreset && !opts.deadZone && parseDeadZone(tclPreset.tcl.deadZone).kind === 'quantile') {
-      info('bench: tcl with fixed thresholds …');
-      results.push(['tcl:fixed', await run('tcl', { ...bo, deadZone: 'fixed' })]);
+    const jobs: [string, MethodName, BenchOptions][] = methods.map((m) => [m, m, bo]);
+    if (tclPreset && !opts.deadZone && parseDeadZone(tclPreset.tcl.deadZone).kind === 'quantile') jobs.push(['tcl:fixed', 'tcl', { ...bo, deadZone: 'fixed' }]);
+    const rounds: Record<string, BenchResult>[] = [];
+    for (let r = 0; r < opts.repeat; r++) {
+      const round: Record<string, BenchResult> = {};
+      for (const [name, m, o] of jobs) {
+        info(`bench: ${name === 'tcl:fixed' ? 'tcl with fixed thresholds' : m}${opts.repeat > 1 ? ` (round ${r + 1} of ${opts.repeat})` : ''} …`);
+        round[name] = await run(m, o);
+      }
+      rounds.push(round);
     }
+    // Per method its median run (the lower middle one for an even count), with every run's seconds.
+    const results: [string, BenchResult][] = jobs.map(([name]) => {
+      const runs = rounds.map((rd) => rd[name]).sort((x, y) => x.secondsPerEpoch - y.secondsPerEpoch);
+      const med = runs[Math.floor((runs.length - 1) / 2)];
+      return [name, opts.repeat > 1 ? { ...med, secondsPerEpochRuns: rounds.map((rd) => rd[name].secondsPerEpoch) } : med];
+    });
     const by = Object.fromEntries(results);
-    const ratio = (a: string, b: string) => (by[a] && by[b] ? by[a].secondsPerEpoch / by[b].secondsPerEpoch : undefined);
-    const ratios = { tclOverEp: ratio('tcl', 'ep'), tclQuantileOverFixed: ratio('tcl', 'tcl:fixed'), bpOverEp: ratio('bp', 'ep') };
+    const ratiosOf = (b: Record<string, BenchResult>) => {
+      const ratio = (x: string, y: string) => (b[x] && b[y] ? b[x].secondsPerEpoch / b[y].secondsPerEpoch : undefined);
+      return { tclOverEp: ratio('tcl', 'ep'), tclQuantileOverFixed: ratio('tcl', 'tcl:fixed'), bpOverEp: ratio('bp', 'ep') };
+    };
+    const ratios = ratiosOf(by);
+    const ratioRuns = opts.repeat > 1 ? rounds.map(ratiosOf) : undefined;
     // The speed targets of the data and synapse issues live here, not in timed tests.
     const other = await otherTimings();
-    const result = { backend: results[0]?.[1].backend ?? backend, methods: by, ratios, ...other };
+    const result = { backend: results[0]?.[1].backend ?? backend, methods: by, ratios, ...(ratioRuns ? { ratioRuns } : {}), ...other };
     if (opts.out) await writeFileAtomic(path.join(opts.out, 'bench.json'), JSON.stringify(result, null, 2));
     emit(opts, result, () => [
       ...table(results),
-      `per epoch: TCL/EP ${ratios.tclOverEp?.toFixed(2) ?? '—'}, TCL quantile/fixed ${ratios.tclQuantileOverFixed?.toFixed(2) ?? '—'}, BP/EP ${ratios.bpOverEp?.toFixed(2) ?? '—'}`,
+      `per epoch${opts.repeat > 1 ? ` (medians of ${opts.repeat} runs)` : ''}: TCL/EP ${ratios.tclOverEp?.toFixed(2) ?? '—'}, TCL quantile/fixed ${ratios.tclQuantileOverFixed?.toFixed(2) ?? '—'}, BP/EP ${ratios.bpOverEp?.toFixed(2) ?? '—'}`,
+      ...(ratioRuns ? [`per round: TCL/EP ${ratioRuns.map((x) => x.tclOverEp?.toFixed(2) ?? '—').join(', ')}`] : []),
       `full MNIST (60k + 10k) loads in ${other.mnistLoadSeconds.toFixed(2)} s (target < 2 s); a 2,000-point synapse amplitude sweep takes ${other.synapseSweep2000Seconds.toFixed(2)} s (target < 10 s)`,
     ]);
   });
