@@ -641,7 +641,7 @@ function splat4(v: Float32Array): Float32Array {
 
 const relCache = new WeakMap<CycleMapsLike, Float32Array>();
 /** The G × (S−1) part of toU acting on signals relative to the free state (the kernel has zero area). */
-function toURel(maps: CycleMapsLike): Float32Array {
+export function toURel(maps: CycleMapsLike): Float32Array {
   let m = relCache.get(maps);
   if (!m) {
     const S = maps.nStates;

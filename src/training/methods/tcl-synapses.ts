@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyDense } from '../../layers/energy-dense.ts';
+import { toURel } from '../../perf/fused-tcl.ts';
 import { absQuantile, absQuantileOfChunks } from '../../perf/select.ts';
 import { U_SCALE, type CycleMaps } from './tcl-cycle.ts';
 
@@ -29,10 +30,7 @@ export function relativeSignals(sig: tf.Tensor[]): tf.Tensor2D {
 
 /** The G × (nStates−1) part of toU that acts on signals relative to the free state (kernel has zero area). */
 export function toURelative(maps: CycleMaps): tf.Tensor2D {
-  const S = maps.nStates;
-  const m = new Float32Array(maps.grid * (S - 1));
-  for (let j = 0; j < maps.grid; j++) for (let l = 1; l < S; l++) m[j * (S - 1) + l - 1] = maps.toU[j * S + l];
-  return tf.tensor2d(m, [maps.grid, S - 1]);
+  return tf.tensor2d(toURel(maps), [maps.grid, maps.nStates - 1]);
 }
 
 /**

@@ -72,8 +72,12 @@ function relaxCycle(net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHy
   }
 }
 
-/** relaxCycle on the wasm kernels; also returns the states' heap buffers (hidden[l][k]: layer k+1 at state l) for the synapse kernels. */
-function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHyper, maps: CycleMaps, timer?: PhaseTimer) {
+/**
+ * relaxCycle on the wasm kernels; also returns the states' heap buffers (hidden[l][k]: layer k+1 at
+ * state l) for the synapse kernels, which read every group from them. As tensors: the free state
+ * (the step's output), and every state only when `allStates` (the synapse memory is written).
+ */
+function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: number, hyper: TclHyper, maps: CycleMaps, allStates: boolean, timer?: PhaseTimer) {
   const { eps, freeSteps, schedule } = net.relaxation;
   const fb = new FusedBatch(kern, net.couplings(), batch.x, batch.target, net.sizes);
   try {
@@ -86,7 +90,7 @@ function relaxCycleFused(kern: Kernels, net: EnergyNetwork, batch: Batch, beta: 
       }
       return sets;
     });
-    return { fb, states: sets.map((st) => fb.tensors(st)), hidden: sets };
+    return { fb, states: (allStates ? sets : sets.slice(0, 1)).map((st) => fb.tensors(st)), hidden: sets };
   } catch (e) {
     fb.dispose();
     throw e;
@@ -126,7 +130,7 @@ export function tclUpdate(net: EnergyNetwork, batch: Batch, beta: number, hyper:
   const maps = cachedCycleMaps(hyper);
   const fast = hyper.update === 'fast';
   const kern = fast && opts.fused !== false ? kernelsForBackend() : null;
-  const fused = kern ? relaxCycleFused(kern, net, batch, beta, hyper, maps, opts.timer) : null;
+  const fused = kern ? relaxCycleFused(kern, net, batch, beta, hyper, maps, !!opts.writeMemory, opts.timer) : null;
   const states = fused ? fused.states : relaxCycle(net, batch, beta, hyper, maps, opts.timer);
   const mode = parseDeadZone(hyper.deadZone);
   const layers = net.couplingLayers;
