@@ -85,7 +85,8 @@ describe('SIGKILL at random moments of train --out', () => {
       const holds = () => fs.existsSync(lock) && fs.readFileSync(lock, 'utf8').includes(`"pid":${child.pid},`);
       while (!holds() && child.exitCode === null) await sleep(5);
       const commits = resume ? Math.floor(rng.next() * 3) : 1; // the first life: until a checkpoint exists
-      const inode = () => (fs.existsSync(path.join(dir, 'trainer-state.json')) ? fs.statSync(path.join(dir, 'trainer-state.json')).ino : -1);
+      // One stat, no exists-then-stat: the file may be renamed away between two calls (a resumed life recovering a killed commit).
+      const inode = () => fs.statSync(path.join(dir, 'trainer-state.json'), { throwIfNoEntry: false })?.ino ?? -1;
       for (let seen = 0, last = inode(); seen < commits && child.exitCode === null; await sleep(2)) {
         const now = inode();
         if (now !== last && now !== -1) seen++;
