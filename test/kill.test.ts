@@ -56,6 +56,16 @@ function readyProcess(): ChildProcess & { out: string; err: string; exited: Prom
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The file's text, or '' when it does not exist (ENOENT only; anything else is thrown). */
+function readIfThere(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+}
+
 describe('SIGKILL at random moments of train --out', () => {
   it(`${KILLS} kills, each followed by a loadable directory; the chain of --resume ends bit-identical to an uninterrupted run`, async () => {
     const dir = tmp();
@@ -82,7 +92,8 @@ describe('SIGKILL at random moments of train --out', () => {
       // commits — so that a loaded machine's slow start cannot turn every kill into a kill before
       // training, and most lives move the run forward.
       const lock = path.join(dir, LOCK_FILE);
-      const holds = () => fs.existsSync(lock) && fs.readFileSync(lock, 'utf8').includes(`"pid":${child.pid},`);
+      // One read, no exists-then-read: a life taking over a stale lock renames it away in between.
+      const holds = () => readIfThere(lock).includes(`"pid":${child.pid},`);
       while (!holds() && child.exitCode === null) await sleep(5);
       const commits = resume ? Math.floor(rng.next() * 3) : 1; // the first life: until a checkpoint exists
       // One stat, no exists-then-stat: the file may be renamed away between two calls (a resumed life recovering a killed commit).
