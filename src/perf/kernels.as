@@ -5,55 +5,176 @@
 // place. All pointers are byte offsets into that heap; matrices are row-major float32.
 // No allocation, no data segment: nothing here may write outside the buffers it is given.
 
+/** Terms of a product taken together: a block of KB consecutive k (`addBlock`). */
+const KB = 8;
+
 /** C[m, :N] += alpha Σ_k A(m, k) B[k, :N], A(m, k) = A[m*sam + k*sak]; zero entries of A are skipped
- *  (pixels and clipped states are often exactly 0). Vectorised along N: use it when N is large. */
+ *  (pixels and clipped states are often exactly 0). Vectorised along N: use it when N is large.
+ *  m outer, blocks of k inner (`addBlock`): for the updates' shapes (M = fan-in, K = batch), where
+ *  the row of C stays in L1 while its blocks are added. Every C[m, n] adds the nonzero terms in
+ *  the order k = 0, 1, …, each rounded as c + (alpha·a)·b: the bits of the plain loop (and of `gemmAccK`). */
 export function gemmAcc(C: usize, ldc: i32, A: usize, sam: i32, sak: i32, B: usize, ldb: i32, M: i32, K: i32, N: i32, alpha: f32): void {
-  const N4 = N & ~3;
   for (let m = 0; m < M; m++) {
-    const c = C + (<usize>(m * ldc) << 2);
-    for (let k = 0; k < K; k++) {
-      let a = load<f32>(A + (<usize>(m * sam + k * sak) << 2));
-      if (a == 0) continue;
-      a *= alpha;
-      const va = f32x4.splat(a);
-      const b = B + (<usize>(k * ldb) << 2);
-      let n = 0;
-      for (; n < N4; n += 4) {
-        const o = <usize>n << 2;
-        v128.store(c + o, f32x4.add(v128.load(c + o), f32x4.mul(va, v128.load(b + o))));
-      }
-      for (; n < N; n++) {
-        const o = <usize>n << 2;
-        store<f32>(c + o, load<f32>(c + o) + a * load<f32>(b + o));
-      }
-    }
+    for (let k0 = 0; k0 < K; k0 += KB) addBlock(C + (<usize>(m * ldc) << 2), N, A + (<usize>(m * sam + k0 * sak) << 2), <usize>sak << 2, min(KB, K - k0), B + (<usize>(k0 * ldb) << 2), <usize>ldb << 2, alpha);
   }
 }
 
-/** `gemmAcc` with k outer and m inner: each row of B is read once for all M rows of C (the 500 × 500
- *  couplings of the deep nets are 1 MB, beyond L2: `gemmAcc` streams B once per row of C; measured
- *  3–12 % faster on 10–20 × 500 · 500 × 500). Every C[m, n] adds the same terms in the same order
- *  (k ascending): the same bits as `gemmAcc`. Used by the relaxation. */
+/** `gemmAcc` with the blocks of k outer and m inner: a block's KB rows of B (16 KB for N = 500) are
+ *  read from L1 for all M rows of C — for the relaxation's shapes (M = batch, K × N a coupling: the
+ *  500 × 500 couplings of the deep nets are 1 MB, beyond L2). The same terms in the same order as
+ *  `gemmAcc`: the same bits. */
 export function gemmAccK(C: usize, ldc: i32, A: usize, sam: i32, sak: i32, B: usize, ldb: i32, M: i32, K: i32, N: i32, alpha: f32): void {
-  const N4 = N & ~3;
-  for (let k = 0; k < K; k++) {
-    const b = B + (<usize>(k * ldb) << 2);
-    for (let m = 0; m < M; m++) {
-      let a = load<f32>(A + (<usize>(m * sam + k * sak) << 2));
-      if (a == 0) continue;
-      a *= alpha;
-      const va = f32x4.splat(a);
-      const c = C + (<usize>(m * ldc) << 2);
-      let n = 0;
-      for (; n < N4; n += 4) {
-        const o = <usize>n << 2;
-        v128.store(c + o, f32x4.add(v128.load(c + o), f32x4.mul(va, v128.load(b + o))));
-      }
-      for (; n < N; n++) {
-        const o = <usize>n << 2;
-        store<f32>(c + o, load<f32>(c + o) + a * load<f32>(b + o));
-      }
+  for (let k0 = 0; k0 < K; k0 += KB) {
+    const kn = min(KB, K - k0);
+    const b = B + (<usize>(k0 * ldb) << 2);
+    for (let m = 0; m < M; m++) addBlock(C + (<usize>(m * ldc) << 2), N, A + (<usize>(m * sam + k0 * sak) << 2), <usize>sak << 2, kn, b, <usize>ldb << 2, alpha);
+  }
+}
+
+/**
+ * c[0:N] += Σ_j (alpha·a_j) b_j[0:N] over the kn ≤ KB terms a_j = load(ap + j·aStride) (rows
+ * b_j = bp + j·rowB), the zero ones skipped, j ascending: the nonzero terms are gathered first and
+ * then added in one pass over c (`addTerms`: up to 4 terms, `addTerms8`: 5–8), so that c is loaded
+ * and stored once per block instead of once per term — measured 1.8× faster than a pass per term
+ * on 20 × 500 · 500 × 500 with half the states 0 (200 vs 357 µs, one thread, min of 5 × 300 calls).
+ */
+@inline
+function addBlock(c: usize, N: i32, ap: usize, aStride: usize, kn: i32, bp: usize, rowB: usize, alpha: f32): void {
+  let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0, a4: f32 = 0, a5: f32 = 0, a6: f32 = 0, a7: f32 = 0;
+  let b0: usize = 0, b1: usize = 0, b2: usize = 0, b3: usize = 0, b4: usize = 0, b5: usize = 0, b6: usize = 0, b7: usize = 0;
+  let t = 0;
+  for (let j = 0; j < kn; j++) {
+    let a = load<f32>(ap + <usize>j * aStride);
+    if (a == 0) continue;
+    a *= alpha;
+    const b = bp + <usize>j * rowB;
+    switch (t) {
+      case 0: a0 = a; b0 = b; break;
+      case 1: a1 = a; b1 = b; break;
+      case 2: a2 = a; b2 = b; break;
+      case 3: a3 = a; b3 = b; break;
+      case 4: a4 = a; b4 = b; break;
+      case 5: a5 = a; b5 = b; break;
+      case 6: a6 = a; b6 = b; break;
+      default: a7 = a; b7 = b;
     }
+    t++;
+  }
+  if (t == 0) return;
+  if (t <= 4) addTerms(c, N, t, a0, b0, a1, b1, a2, b2, a3, b3);
+  else addTerms8(c, N, t, a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, a6, b6, a7, b7);
+}
+
+/** C[0:N] += Σ_{j<t} a_j b_j[0:N] in one pass (t = 1 … 4 terms, in order). */
+@inline
+function addTerms(c: usize, N: i32, t: i32, a0: f32, b0: usize, a1: f32, b1: usize, a2: f32, b2: usize, a3: f32, b3: usize): void {
+  const N4 = N & ~3;
+  const v0 = f32x4.splat(a0), v1 = f32x4.splat(a1), v2 = f32x4.splat(a2), v3 = f32x4.splat(a3);
+  let n = 0;
+  if (t == 1) {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      v128.store(c + o, f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o))));
+    }
+  } else if (t == 2) {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      let x = f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o)));
+      x = f32x4.add(x, f32x4.mul(v1, v128.load(b1 + o)));
+      v128.store(c + o, x);
+    }
+  } else if (t == 3) {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      let x = f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o)));
+      x = f32x4.add(x, f32x4.mul(v1, v128.load(b1 + o)));
+      x = f32x4.add(x, f32x4.mul(v2, v128.load(b2 + o)));
+      v128.store(c + o, x);
+    }
+  } else {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      let x = f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o)));
+      x = f32x4.add(x, f32x4.mul(v1, v128.load(b1 + o)));
+      x = f32x4.add(x, f32x4.mul(v2, v128.load(b2 + o)));
+      x = f32x4.add(x, f32x4.mul(v3, v128.load(b3 + o)));
+      v128.store(c + o, x);
+    }
+  }
+  for (; n < N; n++) {
+    const o = <usize>n << 2;
+    let x = load<f32>(c + o) + a0 * load<f32>(b0 + o);
+    if (t > 1) x += a1 * load<f32>(b1 + o);
+    if (t > 2) x += a2 * load<f32>(b2 + o);
+    if (t > 3) x += a3 * load<f32>(b3 + o);
+    store<f32>(c + o, x);
+  }
+}
+
+/** `addTerms` for t = 5 … 8 terms. */
+@inline
+function addTerms8(c: usize, N: i32, t: i32, a0: f32, b0: usize, a1: f32, b1: usize, a2: f32, b2: usize, a3: f32, b3: usize, a4: f32, b4: usize, a5: f32, b5: usize, a6: f32, b6: usize, a7: f32, b7: usize): void {
+  const N4 = N & ~3;
+  const v0 = f32x4.splat(a0), v1 = f32x4.splat(a1), v2 = f32x4.splat(a2), v3 = f32x4.splat(a3), v4 = f32x4.splat(a4), v5 = f32x4.splat(a5), v6 = f32x4.splat(a6), v7 = f32x4.splat(a7);
+  let n = 0;
+  if (t == 5) {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      let x = f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o)));
+      x = f32x4.add(x, f32x4.mul(v1, v128.load(b1 + o)));
+      x = f32x4.add(x, f32x4.mul(v2, v128.load(b2 + o)));
+      x = f32x4.add(x, f32x4.mul(v3, v128.load(b3 + o)));
+      x = f32x4.add(x, f32x4.mul(v4, v128.load(b4 + o)));
+      v128.store(c + o, x);
+    }
+  } else if (t == 6) {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      let x = f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o)));
+      x = f32x4.add(x, f32x4.mul(v1, v128.load(b1 + o)));
+      x = f32x4.add(x, f32x4.mul(v2, v128.load(b2 + o)));
+      x = f32x4.add(x, f32x4.mul(v3, v128.load(b3 + o)));
+      x = f32x4.add(x, f32x4.mul(v4, v128.load(b4 + o)));
+      x = f32x4.add(x, f32x4.mul(v5, v128.load(b5 + o)));
+      v128.store(c + o, x);
+    }
+  } else if (t == 7) {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      let x = f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o)));
+      x = f32x4.add(x, f32x4.mul(v1, v128.load(b1 + o)));
+      x = f32x4.add(x, f32x4.mul(v2, v128.load(b2 + o)));
+      x = f32x4.add(x, f32x4.mul(v3, v128.load(b3 + o)));
+      x = f32x4.add(x, f32x4.mul(v4, v128.load(b4 + o)));
+      x = f32x4.add(x, f32x4.mul(v5, v128.load(b5 + o)));
+      x = f32x4.add(x, f32x4.mul(v6, v128.load(b6 + o)));
+      v128.store(c + o, x);
+    }
+  } else {
+    for (; n < N4; n += 4) {
+      const o = <usize>n << 2;
+      let x = f32x4.add(v128.load(c + o), f32x4.mul(v0, v128.load(b0 + o)));
+      x = f32x4.add(x, f32x4.mul(v1, v128.load(b1 + o)));
+      x = f32x4.add(x, f32x4.mul(v2, v128.load(b2 + o)));
+      x = f32x4.add(x, f32x4.mul(v3, v128.load(b3 + o)));
+      x = f32x4.add(x, f32x4.mul(v4, v128.load(b4 + o)));
+      x = f32x4.add(x, f32x4.mul(v5, v128.load(b5 + o)));
+      x = f32x4.add(x, f32x4.mul(v6, v128.load(b6 + o)));
+      x = f32x4.add(x, f32x4.mul(v7, v128.load(b7 + o)));
+      v128.store(c + o, x);
+    }
+  }
+  for (; n < N; n++) {
+    const o = <usize>n << 2;
+    let x = load<f32>(c + o) + a0 * load<f32>(b0 + o);
+    if (t > 1) x += a1 * load<f32>(b1 + o);
+    if (t > 2) x += a2 * load<f32>(b2 + o);
+    if (t > 3) x += a3 * load<f32>(b3 + o);
+    if (t > 4) x += a4 * load<f32>(b4 + o);
+    if (t > 5) x += a5 * load<f32>(b5 + o);
+    if (t > 6) x += a6 * load<f32>(b6 + o);
+    if (t > 7) x += a7 * load<f32>(b7 + o);
+    store<f32>(c + o, x);
   }
 }
 
