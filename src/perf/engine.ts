@@ -20,7 +20,7 @@ export interface KernelExports {
   relaxUpdate(next: number, s: number, t: number, n: number, eps: number, nudge: number): void;
   addColumnSums(dst: number, A: number, M: number, N: number, alpha: number): void;
   tclSynapses(...args: number[]): void;
-  bilinearE(E: number, nP: number, A: number, nIn: number, H: number, Gm: number, B: number, S1: number, i0: number, i1: number): void;
+  bilinearE(E: number, nP: number, A: number, nIn: number, H: number, Gm: number, B: number, S1: number, i0: number, i1: number, list: number): void;
   untile(dst: number, src: number, rows: number, n: number): void;
   nonzeroColumns(out: number, A: number, rows: number, n: number): void;
   applyRecords(sum: number, u: number, wu: number, idx: number, n: number, tb: number, shift: number, out: number): void;

@@ -623,7 +623,7 @@ export function hiddenWeightsFused(kern: Kernels, fb: FusedBatch, states: number
   // Each job zeroes its own rows of E first.
   const E = arena.alloc(S1 * nIn * nP);
   const split = ctx.pool && nIn * nP * B >= 1 << 20 ? ctx.threads : 1;
-  const jobs = Array.from({ length: split }, (_, t) => [E, nP, A, nIn, H, gam, B, S1, Math.round((t * nIn) / split), Math.round(((t + 1) * nIn) / split)]);
+  const jobs = Array.from({ length: split }, (_, t) => [E, nP, A, nIn, H, gam, B, S1, Math.round((t * nIn) / split), Math.round(((t + 1) * nIn) / split), arena.alloc(16)]);
   runJobs(ctx, 'bilinearE', jobs);
   const rowBytes = nP * 4;
   const group = weightGroup(ctx, maps, nIn, n1, () => nIn, nIn * rowBytes, (i, out) => {

@@ -296,9 +296,11 @@ function record(n: i32, cap: i32, recU: usize, recWU: usize, recIdx: usize, hist
  * added in the order b = 0, 1, …, α-term before a-term — the order in which `tclSynapses` sums the
  * same terms when the caller lists them, so either way gives the same bits.
  * A: presynaptic states [S × B × nIn]; H: postsynaptic states [S × B × nP]; Gm: γ [S1 × B × nP];
- * E: [S1 × nIn × nP], rows i0 … i1−1 overwritten (nP a multiple of 4).
+ * E: [S1 × nIn × nP], rows i0 … i1−1 overwritten (nP a multiple of 4); list: scratch of 16 words (the
+ * thread's own). The nonzero terms of a row are gathered 8 at a time and added in one pass over it
+ * (E loaded and stored once per 8 terms instead of once per term).
  */
-export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: usize, B: i32, S1: i32, i0: i32, i1: i32): void {
+export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: usize, B: i32, S1: i32, i0: i32, i1: i32, list: usize): void {
   if (nP == 16) {
     bilinearE16(E, A, nIn, H, Gm, B, S1, i0, i1);
     return;
@@ -315,28 +317,47 @@ export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: u
       const an = ap + layerA;
       const c = H + <usize>(l + 1) * layerH;
       const g = Gm + <usize>l * layerH;
+      // The nonzero terms in order, 8 at a time through the term list (`addList`).
+      let t = 0;
       for (let b = 0; b < B; b++) {
         const bo = <usize>(b * nIn) << 2;
         const a0 = load<f32>(ap + bo);
         const alpha = load<f32>(an + bo) - a0;
         const rb = <usize>b * rowB;
         if (alpha != 0) {
-          const v = f32x4.splat(alpha / fB);
-          for (let n = 0; n < nP; n += 4) {
-            const o = <usize>n << 2;
-            v128.store(e + o, f32x4.add(v128.load(e + o), f32x4.mul(v, v128.load(c + rb + o))));
+          store<f32>(list + (<usize>t << 2), alpha / fB);
+          store<i32>(list + 32 + (<usize>t << 2), <i32>(c + rb));
+          if (++t == 8) {
+            addList(e, nP, list, 8);
+            t = 0;
           }
         }
         if (a0 != 0) {
-          const v = f32x4.splat(a0 / fB);
-          for (let n = 0; n < nP; n += 4) {
-            const o = <usize>n << 2;
-            v128.store(e + o, f32x4.add(v128.load(e + o), f32x4.mul(v, v128.load(g + rb + o))));
+          store<f32>(list + (<usize>t << 2), a0 / fB);
+          store<i32>(list + 32 + (<usize>t << 2), <i32>(g + rb));
+          if (++t == 8) {
+            addList(e, nP, list, 8);
+            t = 0;
           }
         }
       }
+      if (t) addList(e, nP, list, t);
     }
   }
+}
+
+/** c[0:N] += Σ_{j<t} v_j row_j[0:N] (t = 1 … 8, in order) for a term list in memory: f32 v_j at list + 4j, i32 row_j at list + 32 + 4j. */
+@inline
+function addList(c: usize, N: i32, list: usize, t: i32): void {
+  const a0 = load<f32>(list), a1 = load<f32>(list + 4), a2 = load<f32>(list + 8), a3 = load<f32>(list + 12);
+  const b0 = <usize>load<i32>(list + 32), b1 = <usize>load<i32>(list + 36), b2 = <usize>load<i32>(list + 40), b3 = <usize>load<i32>(list + 44);
+  if (t <= 4) {
+    addTerms(c, N, t, a0, b0, a1, b1, a2, b2, a3, b3);
+    return;
+  }
+  const a4 = load<f32>(list + 16), a5 = load<f32>(list + 20), a6 = load<f32>(list + 24), a7 = load<f32>(list + 28);
+  const b4 = <usize>load<i32>(list + 48), b5 = <usize>load<i32>(list + 52), b6 = <usize>load<i32>(list + 56), b7 = <usize>load<i32>(list + 60);
+  addTerms8(c, N, t, a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, a6, b6, a7, b7);
 }
 
 /**
