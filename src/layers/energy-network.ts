@@ -2,7 +2,8 @@
  * EnergyNetwork: a layered Hopfield-style net n_0 − n_1 − … − n_L as a tfjs model. Its layers
  * are EnergyDense couplings (saved and loaded by the standard tfjs machinery, memory included);
  * `predict(x)` runs the free-phase relaxation from s = 0 until the prediction stops changing and
- * returns the output states s_L (class scores); a BP-trained model (inference 'feedforward')
+ * returns the output states s_L (class scores) — on the wasm kernels in Node (src/perf), else in
+ * plain tfjs, the two equal up to float rounding; a BP-trained model (inference 'feedforward')
  * returns the MLP's softmax instead. It subclasses tf.Sequential so that
  * `model.save(...)`, `tf.loadLayersModel(...)`, `model.summary()` work as for any tfjs model.
  */
@@ -10,6 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_NETWORK, type NetworkConfig } from '../network/config.ts';
 import { mlpForward } from '../network/feedforward.ts';
 import { disposePrepared, prepare, relaxUntilStable, type Couplings } from '../network/dynamics.ts';
+import { kernelsForBackend } from '../perf/engine.ts';
+import { relaxUntilStableFused } from '../perf/fused-relax.ts';
 import { EnergyDense, energyDense } from './energy-dense.ts';
 
 export type RelaxationConfig = Omit<NetworkConfig, 'layers'>;
@@ -58,14 +61,22 @@ export class EnergyNetwork extends tf.Sequential {
       this.lastPredictSteps = 0;
       return tf.tidy(() => tf.softmax(mlpForward(this.couplings(), input).logits));
     }
+    const opts = {
+      eps: this.relaxation.eps,
+      minSteps: this.relaxation.freeSteps,
+      maxSteps: Math.max(this.relaxation.evalMaxSteps, this.relaxation.freeSteps),
+      schedule: this.relaxation.schedule,
+    };
+    // On the wasm backend in Node the relaxation runs on the kernels, as in training (src/perf).
+    const kern = kernelsForBackend();
+    if (kern && input.dtype === 'float32') {
+      const r = relaxUntilStableFused(kern, this.couplings(), input, this.sizes, opts);
+      this.lastPredictSteps = r.steps;
+      return r.output;
+    }
     const p = prepare(this.couplings(), input);
     try {
-      const r = relaxUntilStable(p, this.sizes, input.shape[0], {
-        eps: this.relaxation.eps,
-        minSteps: this.relaxation.freeSteps,
-        maxSteps: Math.max(this.relaxation.evalMaxSteps, this.relaxation.freeSteps),
-        schedule: this.relaxation.schedule,
-      });
+      const r = relaxUntilStable(p, this.sizes, input.shape[0], opts);
       this.lastPredictSteps = r.steps;
       return r.output;
     } finally {

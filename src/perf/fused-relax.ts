@@ -24,6 +24,11 @@ const NARROW = 16;
  * two runs each). `TFJS_TCL_RELAX_THREADS_MIN` overrides it.
  */
 const THREADED_MIN_WORK = Number((typeof process !== 'undefined' && process.env?.TFJS_TCL_RELAX_THREADS_MIN) || 50_000);
+/**
+ * The same for a whole batch (B × the multiply-adds above): an evaluation chunk of 1,000 examples of
+ * 784-500-10 (10,000 per example and step) is split too.
+ */
+const THREADED_MIN_BATCH_WORK = 5_000_000;
 
 /** The batch's relaxation inputs copied into the pool's shared memory, and one descriptor per thread (kernels.as `relaxRows`). */
 interface SharedRelax {
@@ -73,7 +78,7 @@ export class FusedBatch {
     k.gemmAcc(this.inputDrive, sizes[1], this.x, sizes[0], 1, this.W[0], sizes[1], B, sizes[0], sizes[1], 1);
     let work = 0;
     for (let i = 1; i < L; i++) work += 2 * sizes[i] * sizes[i + 1];
-    this.threaded = B >= 2 && work >= THREADED_MIN_WORK && kernelPool() !== null;
+    this.threaded = B >= 2 && (work >= THREADED_MIN_WORK || B * work >= THREADED_MIN_BATCH_WORK) && kernelPool() !== null;
   }
 
   /** One heap buffer per layer k ≥ 1. */
@@ -224,6 +229,53 @@ export class FusedBatch {
 
   dispose(): void {
     this.scratch.release();
+  }
+}
+
+/**
+ * `relaxUntilStable` (network/dynamics.ts: evaluation) on the kernels: the free phase from s = 0,
+ * `minSteps`, then chunks of `chunk` steps until every example's predicted class (argmax of s_L,
+ * the first maximum on ties, as `tf.argMax`) is the same after a chunk as before it, at most
+ * `maxSteps` in all. Same arithmetic as the plain path up to float rounding (a test compares them).
+ */
+export function relaxUntilStableFused(
+  kern: Kernels,
+  c: Couplings,
+  x: tf.Tensor2D,
+  sizes: number[],
+  opts: { eps: number; minSteps: number; maxSteps: number; chunk?: number; schedule?: Schedule },
+): { output: tf.Tensor2D; steps: number } {
+  const chunk = opts.chunk ?? 5;
+  const fb = new FusedBatch(kern, c, x, null, sizes);
+  try {
+    const B = fb.B;
+    const C = sizes[sizes.length - 1];
+    const s = fb.statesFrom(undefined);
+    const classes = () => {
+      const o = kern.view(s[s.length - 1], B * C);
+      const out = new Int32Array(B);
+      for (let r = 0; r < B; r++) {
+        let best = 0;
+        for (let k = 1; k < C; k++) if (o[r * C + k] > o[r * C + best]) best = k;
+        out[r] = best;
+      }
+      return out;
+    };
+    fb.relax(s, s, opts.minSteps, opts.eps, 0, opts.schedule);
+    let steps = opts.minSteps;
+    let prev = classes();
+    while (steps < opts.maxSteps) {
+      const n = Math.min(chunk, opts.maxSteps - steps);
+      fb.relax(s, s, n, opts.eps, 0, opts.schedule);
+      steps += n;
+      const cur = classes();
+      const same = cur.every((v, i) => v === prev[i]);
+      prev = cur;
+      if (same) break;
+    }
+    return { output: kern.tensor2d(s[s.length - 1], B, C), steps };
+  } finally {
+    fb.dispose();
   }
 }
 

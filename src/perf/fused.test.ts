@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.ts';
 import { loadDataset } from '../data/index.ts';
 import { energyNetwork, type EnergyNetwork } from '../layers/energy-network.ts';
-import { prepare, disposePrepared, relax, zeroStates } from '../network/dynamics.ts';
+import { prepare, disposePrepared, relax, relaxUntilStable, zeroStates } from '../network/dynamics.ts';
 import { epUpdate } from '../training/methods/ep.ts';
 import { tclUpdate } from '../training/methods/tcl.ts';
 import { cycleMaps } from '../training/methods/tcl-cycle.ts';
@@ -14,7 +14,7 @@ import { epStepFused } from './fused-ep.ts';
 import { bpStepFused } from './fused-bp.ts';
 import { BpMethod } from '../training/methods/bp.ts';
 import { Rng } from '../rng.ts';
-import { FusedBatch } from './fused-relax.ts';
+import { FusedBatch, relaxUntilStableFused } from './fused-relax.ts';
 import { setKernelThreads } from './threads.ts';
 import { floorGuessStats, hiddenWeightsFused, inputWeightsFused, newQuantileState, setFloorGuess } from './fused-tcl.ts';
 import type { TclHyper } from '../training/preset.ts';
@@ -373,5 +373,46 @@ describe('fused wasm kernels agree with the plain tfjs path', () => {
     }
     fb.dispose();
     tf.dispose([xt, ...W, ...b]);
+  });
+
+  it('evaluation (EnergyNetwork.predict): the fused relaxUntilStable equals the plain one within 1e-5 with the same steps and predictions (784-500-10 on 1,000 examples: split over threads by the batch rule; 784-64-32-10), and 1 and 2 threads give the same bits', async () => {
+    const data = await loadDataset({ split: 'paper', trainSize: 1, testSize: 1000 });
+    const xs = tf.tensor2d(data.test.images, [1000, 784]);
+    const bits = (t: tf.Tensor) => Array.from(t.dataSync());
+    try {
+      for (const layers of [[784, 500, 10], [784, 64, 32, 10]]) {
+        const [net] = twinNets(layers);
+        net.relaxation = { ...net.relaxation, freeSteps: 10, evalMaxSteps: 100 };
+        const r = net.relaxation;
+        const opts = { eps: r.eps, minSteps: r.freeSteps, maxSteps: r.evalMaxSteps, schedule: r.schedule };
+        process.env.TFJS_TCL_FUSED = '0';
+        const plain = net.predict(xs) as tf.Tensor2D;
+        delete process.env.TFJS_TCL_FUSED;
+        const plainSteps = net.lastPredictSteps;
+        // The plain path is relaxUntilStable, the default one the kernels'.
+        const p = prepare(net.couplings(), xs);
+        const direct = relaxUntilStable(p, layers, 1000, opts);
+        disposePrepared(p);
+        expect(bits(plain)).toEqual(bits(direct.output));
+        const runs = [1, 2].map((t) => {
+          setKernelThreads(t);
+          const out = net.predict(xs) as tf.Tensor2D;
+          return { out, steps: net.lastPredictSteps };
+        });
+        const fused = relaxUntilStableFused(kern, net.couplings(), xs, layers, opts);
+        expect(bits(runs[1].out)).toEqual(bits(fused.output));
+        expect(bits(runs[0].out)).toEqual(bits(runs[1].out));
+        expect(runs[0].steps).toBe(runs[1].steps);
+        expect(runs[1].steps).toBe(plainSteps);
+        expect(plainSteps).toBeGreaterThan(10); // a chunk beyond minSteps was needed: the stopping rule was exercised
+        expect(maxAbsDiff([runs[1].out], [plain])).toBeLessThan(1e-5);
+        expect(bits(tf.argMax(runs[1].out, 1))).toEqual(bits(tf.argMax(plain, 1)));
+        tf.dispose([plain, direct.output, fused.output, ...runs.map((x) => x.out)]);
+      }
+    } finally {
+      delete process.env.TFJS_TCL_FUSED;
+      setKernelThreads(2);
+      xs.dispose();
+    }
   });
 });

@@ -36,7 +36,7 @@ export function gemmAccK(C: usize, ldc: i32, A: usize, sam: i32, sak: i32, B: us
  * b_j = bp + j·rowB), the zero ones skipped, j ascending: the nonzero terms are gathered first and
  * then added in one pass over c (`addTerms`: up to 4 terms, `addTerms8`: 5–8), so that c is loaded
  * and stored once per block instead of once per term — measured 1.8× faster than a pass per term
- * on 20 × 500 · 500 × 500 with half the states 0 (200 vs 357 µs, one thread, min of 5 × 300 calls).
+ * on 20 × 500 · 500 × 500 with half the states 0 (200 vs 359 µs, one thread, medians of 5 × 300 calls).
  */
 @inline
 function addBlock(c: usize, N: i32, ap: usize, aStride: usize, kn: i32, bp: usize, rowB: usize, alpha: f32): void {
