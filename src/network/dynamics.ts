@@ -170,36 +170,59 @@ export function nudgedPhase(
   return relax(p, free, steps, { eps, beta, target, schedule });
 }
 
+/** Options of the evaluation relaxation (`relaxUntilStable` here, `relaxUntilStableFused` on the kernels). */
+export interface UntilStableOptions {
+  eps: number;
+  minSteps: number;
+  maxSteps: number;
+  chunk?: number;
+  schedule?: Schedule;
+}
+
 /**
- * Evaluation from s = 0: relax `minSteps`, then keep relaxing in chunks of `chunk` steps until
- * the predicted class of every example stays the same over a chunk, at most `maxSteps` in all.
- * Returns the output states and the number of steps taken.
+ * The stopping rule of evaluation, for any implementation of the steps: `advance(n)` relaxes the
+ * states n steps, `classes()` returns every example's predicted class now. Relaxes `minSteps`, then
+ * chunks of `chunk` steps (default 5) until no prediction changed over a chunk, at most `maxSteps`
+ * in all; returns the steps taken.
  */
-export function relaxUntilStable(
-  p: Prepared,
-  layers: number[],
-  B: number,
-  opts: { eps: number; minSteps: number; maxSteps: number; chunk?: number; schedule?: Schedule },
-): { output: tf.Tensor2D; steps: number } {
+export function stepsUntilStable(opts: UntilStableOptions, advance: (n: number) => void, classes: () => ArrayLike<number>): number {
   const chunk = opts.chunk ?? 5;
-  const zeros = zeroStates(layers, B);
-  let s = relax(p, zeros, opts.minSteps, opts);
-  if (s !== zeros) zeros.forEach((t) => t.dispose());
+  advance(opts.minSteps);
   let steps = opts.minSteps;
-  let prev = tf.tidy(() => tf.argMax(s[s.length - 1], 1));
+  let prev = classes();
   while (steps < opts.maxSteps) {
     const n = Math.min(chunk, opts.maxSteps - steps);
-    const next = relax(p, s, n, opts);
-    s.forEach((t) => t.dispose());
-    s = next;
+    advance(n);
     steps += n;
-    const cur = tf.tidy(() => tf.argMax(s[s.length - 1], 1));
-    const same = tf.tidy(() => tf.all(tf.equal(cur, prev)).dataSync()[0] === 1);
-    prev.dispose();
+    const cur = classes();
+    let same = true;
+    for (let i = 0; i < cur.length && same; i++) same = cur[i] === prev[i];
     prev = cur;
     if (same) break;
   }
-  prev.dispose();
+  return steps;
+}
+
+/**
+ * Evaluation from s = 0 (`stepsUntilStable`'s rule; predictions: argmax of s_L). Returns the output
+ * states and the number of steps taken.
+ */
+export function relaxUntilStable(p: Prepared, layers: number[], B: number, opts: UntilStableOptions): { output: tf.Tensor2D; steps: number } {
+  let s = zeroStates(layers, B);
+  const steps = stepsUntilStable(
+    opts,
+    (n) => {
+      const next = relax(p, s, n, opts);
+      if (next !== s) s.forEach((t) => t.dispose());
+      s = next;
+    },
+    () => {
+      const c = tf.argMax(s[s.length - 1], 1);
+      const v = c.dataSync().slice();
+      c.dispose();
+      return v;
+    },
+  );
   const output = s[s.length - 1];
   s.slice(0, -1).forEach((t) => t.dispose());
   return { output, steps };

@@ -10,7 +10,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../network/config.ts';
-import type { Couplings } from '../network/dynamics.ts';
+import { stepsUntilStable, type Couplings, type UntilStableOptions } from '../network/dynamics.ts';
 import { Scratch, type Kernels } from './engine.ts';
 import { kernelPool, type KernelPool } from './threads.ts';
 
@@ -233,46 +233,30 @@ export class FusedBatch {
 }
 
 /**
- * `relaxUntilStable` (network/dynamics.ts: evaluation) on the kernels: the free phase from s = 0,
- * `minSteps`, then chunks of `chunk` steps until every example's predicted class (argmax of s_L,
- * the first maximum on ties, as `tf.argMax`) is the same after a chunk as before it, at most
- * `maxSteps` in all. Same arithmetic as the plain path up to float rounding (a test compares them).
+ * `relaxUntilStable` (network/dynamics.ts: evaluation) on the kernels: the same stopping rule
+ * (`stepsUntilStable`), predictions the argmax of s_L (the first maximum on ties, as `tf.argMax`).
+ * Same arithmetic as the plain path up to float rounding (a test compares them).
  */
-export function relaxUntilStableFused(
-  kern: Kernels,
-  c: Couplings,
-  x: tf.Tensor2D,
-  sizes: number[],
-  opts: { eps: number; minSteps: number; maxSteps: number; chunk?: number; schedule?: Schedule },
-): { output: tf.Tensor2D; steps: number } {
-  const chunk = opts.chunk ?? 5;
+export function relaxUntilStableFused(kern: Kernels, c: Couplings, x: tf.Tensor2D, sizes: number[], opts: UntilStableOptions): { output: tf.Tensor2D; steps: number } {
   const fb = new FusedBatch(kern, c, x, null, sizes);
   try {
     const B = fb.B;
     const C = sizes[sizes.length - 1];
     const s = fb.statesFrom(undefined);
-    const classes = () => {
-      const o = kern.view(s[s.length - 1], B * C);
-      const out = new Int32Array(B);
-      for (let r = 0; r < B; r++) {
-        let best = 0;
-        for (let k = 1; k < C; k++) if (o[r * C + k] > o[r * C + best]) best = k;
-        out[r] = best;
-      }
-      return out;
-    };
-    fb.relax(s, s, opts.minSteps, opts.eps, 0, opts.schedule);
-    let steps = opts.minSteps;
-    let prev = classes();
-    while (steps < opts.maxSteps) {
-      const n = Math.min(chunk, opts.maxSteps - steps);
-      fb.relax(s, s, n, opts.eps, 0, opts.schedule);
-      steps += n;
-      const cur = classes();
-      const same = cur.every((v, i) => v === prev[i]);
-      prev = cur;
-      if (same) break;
-    }
+    const steps = stepsUntilStable(
+      opts,
+      (n) => fb.relax(s, s, n, opts.eps, 0, opts.schedule),
+      () => {
+        const o = kern.view(s[s.length - 1], B * C);
+        const out = new Int32Array(B);
+        for (let r = 0; r < B; r++) {
+          let best = 0;
+          for (let k = 1; k < C; k++) if (o[r * C + k] > o[r * C + best]) best = k;
+          out[r] = best;
+        }
+        return out;
+      },
+    );
     return { output: kern.tensor2d(s[s.length - 1], B, C), steps };
   } finally {
     fb.dispose();
