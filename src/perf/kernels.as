@@ -324,26 +324,22 @@ export function bilinearE(E: usize, nP: i32, A: usize, nIn: i32, H: usize, Gm: u
         const a0 = load<f32>(ap + bo);
         const alpha = load<f32>(an + bo) - a0;
         const rb = <usize>b * rowB;
-        if (alpha != 0) {
-          store<f32>(list + (<usize>t << 2), alpha / fB);
-          store<i32>(list + 32 + (<usize>t << 2), <i32>(c + rb));
-          if (++t == 8) {
-            addList(e, nP, list, 8);
-            t = 0;
-          }
-        }
-        if (a0 != 0) {
-          store<f32>(list + (<usize>t << 2), a0 / fB);
-          store<i32>(list + 32 + (<usize>t << 2), <i32>(g + rb));
-          if (++t == 8) {
-            addList(e, nP, list, 8);
-            t = 0;
-          }
-        }
+        if (alpha != 0) t = pushTerm(e, nP, list, t, alpha / fB, c + rb);
+        if (a0 != 0) t = pushTerm(e, nP, list, t, a0 / fB, g + rb);
       }
       if (t) addList(e, nP, list, t);
     }
   }
+}
+
+/** Appends the term (v, row) as the list's (t+1)-th; a full list (8) is added into c and emptied. Returns the new count. */
+@inline
+function pushTerm(c: usize, N: i32, list: usize, t: i32, v: f32, row: usize): i32 {
+  store<f32>(list + (<usize>t << 2), v);
+  store<i32>(list + 32 + (<usize>t << 2), <i32>row);
+  if (++t < 8) return t;
+  addList(c, N, list, 8);
+  return 0;
 }
 
 /** c[0:N] += Σ_{j<t} v_j row_j[0:N] (t = 1 … 8, in order) for a term list in memory: f32 v_j at list + 4j, i32 row_j at list + 32 + 4j. */
